@@ -1,0 +1,92 @@
+import { DecodeError } from '../errors.js';
+
+/**
+ * Text forms of ACPI tables that users paste:
+ *  - `acpidump` output (ACPICA, Linux and Windows):   `DMAR @ 0x00000000bf7c2000` followed by
+ *    hex lines `    0000: 44 4D 41 52 ...  DMAR....`
+ *  - `iasl -d` reports, whose every table ends in `Raw Table Data: Length 1286 (0x506)` and the
+ *    same kind of hex lines with a `// ascii` column.
+ * Each block becomes one table's bytes; the signature is read from the bytes themselves.
+ */
+export interface TextTable {
+  /** Signature from the first four bytes (what acpixtract uses), or from the block header. */
+  signature: string;
+  /** Physical address from an acpidump `@ 0x…` header, when given. */
+  address?: bigint;
+  /** 1-based line number where the block starts, for messages. */
+  line: number;
+  bytes: Uint8Array;
+}
+
+const ACPIDUMP_HEADER = /^\s*([A-Za-z0-9_!. ]{4}) @ 0x([0-9A-Fa-f]+)\s*$/;
+const RAW_DATA_HEADER = /^\s*Raw Table Data: Length (\d+)/;
+const HEX_LINE = /^\s*([0-9A-Fa-f]{4,8}):((?: [0-9A-Fa-f]{2}){1,16})(?:\s|$)/;
+
+const LABEL = 'acpidump text';
+
+export function parseAcpidumpText(text: string): TextTable[] {
+  const tables: TextTable[] = [];
+  let cur: { sigHint: string; address?: bigint; line: number; chunks: number[]; expected?: number } | null = null;
+
+  const finish = () => {
+    if (cur && cur.chunks.length > 0) {
+      const bytes = Uint8Array.from(cur.chunks);
+      const fromBytes = bytes.length >= 4 ? String.fromCharCode(...bytes.subarray(0, 4)) : cur.sigHint;
+      const t: TextTable = { signature: fromBytes, line: cur.line, bytes };
+      if (cur.address !== undefined) t.address = cur.address;
+      tables.push(t);
+    }
+    cur = null;
+  };
+
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const lineNo = i + 1;
+    let m = ACPIDUMP_HEADER.exec(line);
+    if (m) {
+      finish();
+      cur = { sigHint: m[1]!, address: BigInt('0x' + m[2]!), line: lineNo, chunks: [] };
+      continue;
+    }
+    m = RAW_DATA_HEADER.exec(line);
+    if (m) {
+      finish();
+      cur = { sigHint: '????', line: lineNo, chunks: [], expected: Number(m[1]) };
+      continue;
+    }
+    m = HEX_LINE.exec(line);
+    if (m && cur) {
+      const offset = parseInt(m[1]!, 16);
+      if (offset !== cur.chunks.length) {
+        // A gap or overlap means a damaged paste; guessing would shift every later field.
+        throw new DecodeError(
+          LABEL,
+          lineNo,
+          'hex offset',
+          `line offset 0x${offset.toString(16)} does not follow the previous data (expected 0x${cur.chunks.length.toString(16)})`,
+          'line',
+        );
+      }
+      for (const h of m[2]!.trim().split(' ')) cur.chunks.push(parseInt(h, 16));
+      continue;
+    }
+    // Anything else (blank lines, disassembly, headings) ends nothing: acpidump puts a
+    // blank line after each table, iasl puts its decode before the raw data.
+    if (cur && cur.chunks.length > 0 && line.trim() === '') finish();
+  }
+  finish();
+  return tables;
+}
+
+/** Heuristic: a text dump is printable ASCII with line breaks; a binary table has NULs early on. */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 4096);
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}

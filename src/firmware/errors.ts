@@ -1,0 +1,27 @@
+/**
+ * The one error every decoder throws. It names the table (or format), the byte offset
+ * and the field, so a user can find the bad byte with a hex editor.
+ */
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+  constructor(
+    /** Table or format being decoded: "DMAR", "IVRS", "SMBIOS", "acpidump text", … */
+    readonly table: string,
+    /** Byte offset from the start of the table (or line number for text formats, see `unit`). */
+    readonly offset: number,
+    /** Spec field name, e.g. "RMRR.Length" or "Device Scope.Entry Length". */
+    readonly field: string,
+    readonly detail: string,
+    readonly unit: 'byte' | 'line' = 'byte',
+  ) {
+    super(
+      unit === 'byte'
+        ? `${table} at offset 0x${offset.toString(16)} (${field}): ${detail}`
+        : `${table} line ${offset} (${field}): ${detail}`,
+    );
+  }
+}
+
+export function isDecodeError(e: unknown): e is DecodeError {
+  return e instanceof DecodeError;
+}

@@ -7,6 +7,11 @@ import { ByteView, hex, hex64 } from './bytes.js';
  * `--fields` listing (offset, length, spec name, value), so what we print can be
  * checked line by line against the spec and against `iasl -d`.
  */
+/** What a field may need besides the bytes: SMBIOS string fields index the string set. */
+export interface ReadContext {
+  strings?: readonly string[];
+}
+
 export interface Field<T> {
   /** Name as the spec writes it. */
   readonly name: string;
@@ -14,7 +19,7 @@ export interface Field<T> {
   readonly size: number;
   /** Optional fields exist only when the structure is long enough (SMBIOS versions). */
   readonly optional: boolean;
-  read(v: ByteView, at: number, label: string): T;
+  read(v: ByteView, at: number, label: string, ctx?: ReadContext): T;
   show(value: T): string;
 }
 
@@ -35,6 +40,22 @@ export const u64 = (offset: number, name: string) =>
   field<bigint>(offset, 8, name, (v, at, l) => v.u64(at + offset, `${l}.${name}`), (x) => hex64(x));
 export const ascii = (offset: number, size: number, name: string) =>
   field<string>(offset, size, name, (v, at, l) => v.ascii(at + offset, size, `${l}.${name}`), (x) => JSON.stringify(x));
+/**
+ * SMBIOS string reference: a 1-based index into the structure's string set; 0 means
+ * "no string" (null). An index past the set is a firmware bug that dmidecode prints as
+ * <BAD INDEX>; we give null too, since there is no string to report.
+ */
+export const sref = (offset: number, name: string) =>
+  field<string | null>(
+    offset,
+    1,
+    name,
+    (v, at, l, ctx) => {
+      const i = v.u8(at + offset, `${l}.${name}`);
+      return i === 0 ? null : (ctx?.strings?.[i - 1] ?? null);
+    },
+    (x) => (x === null ? 'null' : JSON.stringify(x)),
+  );
 export const raw = (offset: number, size: number, name: string) =>
   field<Uint8Array>(offset, size, name, (v, at, l) => v.slice(at + offset, size, `${l}.${name}`), (x) =>
     Array.from(x, (b) => b.toString(16).padStart(2, '0')).join(' '),
@@ -70,7 +91,7 @@ export class Struct<S extends Record<string, Field<unknown>>> {
    * Decode the structure at `at`. `length` is the structure's own length field when it
    * has one: optional fields past it read as null; required fields past it are an error.
    */
-  read(v: ByteView, at: number, length = Infinity): Decoded<S> {
+  read(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): Decoded<S> {
     const out: Record<string, unknown> = {};
     for (const [key, f] of Object.entries(this.fields)) {
       if (f.offset + f.size > length) {
@@ -80,13 +101,13 @@ export class Struct<S extends Record<string, Field<unknown>>> {
         }
         v.fail(at + f.offset, `${this.label}.${f.name}`, `structure length ${length} is too short for this field`);
       }
-      out[key] = f.read(v, at, this.label);
+      out[key] = f.read(v, at, this.label, ctx);
     }
     return out as Decoded<S>;
   }
 
   /** The fields present in one instance, with absolute offsets, for `--fields` output. */
-  describe(v: ByteView, at: number, length = Infinity): FieldLine[] {
+  describe(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): FieldLine[] {
     const lines: FieldLine[] = [];
     for (const [key, f] of Object.entries(this.fields)) {
       if (f.offset + f.size > length || at + f.offset + f.size > v.length) continue;
@@ -95,7 +116,7 @@ export class Struct<S extends Record<string, Field<unknown>>> {
         size: f.size,
         name: f.name,
         key,
-        value: (f as Field<unknown>).show(f.read(v, at, this.label)),
+        value: (f as Field<unknown>).show(f.read(v, at, this.label, ctx)),
       });
     }
     return lines;

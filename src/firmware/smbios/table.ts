@@ -1,0 +1,72 @@
+/**
+ * The SMBIOS structure table (DSP0134 §6.1): each structure is a formatted area
+ * (type, length, handle, fields) followed by a string set — NUL-terminated strings
+ * ending in an extra NUL ("\0\0" when there are none).
+ */
+import { ByteView } from '../bytes.js';
+
+export interface RawStructure {
+  /** Offset of the structure within the table. */
+  offset: number;
+  type: number;
+  /** Length of the formatted area. */
+  length: number;
+  handle: number;
+  /** The formatted area; its offsets are the spec's offsets (0 = type). */
+  view: ByteView;
+  strings: string[];
+}
+
+const LABEL = 'SMBIOS';
+export const END_OF_TABLE = 127;
+
+/**
+ * Walk every structure. The walk stops at type 127 (End-of-Table, included), after
+ * `maxCount` structures when the entry point gives a count, or when fewer than four
+ * bytes remain (a 3.x table length is only a maximum). A structure that cannot be
+ * delimited is a DecodeError: length < 4 (zero would loop forever), a formatted area
+ * past the end, or a string set without its terminating double NUL.
+ */
+export function walkStructures(table: Uint8Array, maxCount: number | null = null): RawStructure[] {
+  const v = new ByteView(table, LABEL);
+  const out: RawStructure[] = [];
+  let at = 0;
+  while (at + 4 <= table.length && (maxCount === null || out.length < maxCount)) {
+    const type = v.u8(at, 'Structure Header.Type');
+    const length = v.u8(at + 1, 'Structure Header.Length');
+    const handle = v.u16(at + 2, 'Structure Header.Handle');
+    if (length < 4) v.fail(at + 1, 'Structure Header.Length', `is ${length}, less than the 4-byte header (type ${type}, handle 0x${handle.toString(16).padStart(4, '0')})`);
+    if (at + length > table.length) v.fail(at + 1, 'Structure Header.Length', `is ${length}: the formatted area of type ${type} runs past the end of the table`);
+    const formatted = v.sub(at, length, 'Formatted Area');
+    // String set: from the end of the formatted area to the double NUL.
+    let p = at + length;
+    const strings: string[] = [];
+    let start = p;
+    for (;;) {
+      if (p >= table.length) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set is not terminated by a double NUL before the end of the table`);
+      if (table[p] === 0) {
+        if (p === start) {
+          // An empty string ends the set. With no strings at all the set is "\0\0".
+          p += strings.length === 0 ? 2 : 1;
+          if (strings.length === 0 && (p > table.length || table[p - 1] !== 0)) {
+            v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: empty string set lacks its second NUL`);
+          }
+          break;
+        }
+        strings.push(latin1(table, start, p));
+        start = p + 1;
+      }
+      p++;
+    }
+    out.push({ offset: at, type, length, handle, view: formatted, strings });
+    at = p;
+    if (type === END_OF_TABLE) break;
+  }
+  return out;
+}
+
+function latin1(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}

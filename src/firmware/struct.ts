@@ -19,7 +19,8 @@ export interface Field<T> {
   readonly size: number;
   /** Optional fields exist only when the structure is long enough (SMBIOS versions). */
   readonly optional: boolean;
-  read(v: ByteView, at: number, label: string, ctx?: ReadContext): T;
+  /** `full` is "<structure>.<field>", computed once per structure description, for errors. */
+  read(v: ByteView, at: number, full: string, ctx?: ReadContext): T;
   show(value: T): string;
 }
 
@@ -31,15 +32,15 @@ function field<T>(offset: number, size: number, name: string, read: Field<T>['re
 }
 
 export const u8 = (offset: number, name: string) =>
-  field<number>(offset, 1, name, (v, at, l) => v.u8(at + offset, `${l}.${name}`), (x) => hex(x, 2));
+  field<number>(offset, 1, name, (v, at, full) => v.u8(at + offset, full), (x) => hex(x, 2));
 export const u16 = (offset: number, name: string) =>
-  field<number>(offset, 2, name, (v, at, l) => v.u16(at + offset, `${l}.${name}`), (x) => hex(x, 4));
+  field<number>(offset, 2, name, (v, at, full) => v.u16(at + offset, full), (x) => hex(x, 4));
 export const u32 = (offset: number, name: string) =>
-  field<number>(offset, 4, name, (v, at, l) => v.u32(at + offset, `${l}.${name}`), (x) => hex(x, 8));
+  field<number>(offset, 4, name, (v, at, full) => v.u32(at + offset, full), (x) => hex(x, 8));
 export const u64 = (offset: number, name: string) =>
-  field<bigint>(offset, 8, name, (v, at, l) => v.u64(at + offset, `${l}.${name}`), (x) => hex64(x));
+  field<bigint>(offset, 8, name, (v, at, full) => v.u64(at + offset, full), (x) => hex64(x));
 export const ascii = (offset: number, size: number, name: string) =>
-  field<string>(offset, size, name, (v, at, l) => v.ascii(at + offset, size, `${l}.${name}`), (x) => JSON.stringify(x));
+  field<string>(offset, size, name, (v, at, full) => v.ascii(at + offset, size, full), (x) => JSON.stringify(x));
 /**
  * SMBIOS string reference: a 1-based index into the structure's string set; 0 means
  * "no string" (null). An index past the set is a firmware bug that dmidecode prints as
@@ -50,14 +51,14 @@ export const sref = (offset: number, name: string) =>
     offset,
     1,
     name,
-    (v, at, l, ctx) => {
-      const i = v.u8(at + offset, `${l}.${name}`);
+    (v, at, full, ctx) => {
+      const i = v.u8(at + offset, full);
       return i === 0 ? null : (ctx?.strings?.[i - 1] ?? null);
     },
     (x) => (x === null ? 'null' : JSON.stringify(x)),
   );
 export const raw = (offset: number, size: number, name: string) =>
-  field<Uint8Array>(offset, size, name, (v, at, l) => v.slice(at + offset, size, `${l}.${name}`), (x) =>
+  field<Uint8Array>(offset, size, name, (v, at, full) => v.slice(at + offset, size, full), (x) =>
     Array.from(x, (b) => b.toString(16).padStart(2, '0')).join(' '),
   );
 
@@ -77,6 +78,7 @@ export interface FieldLine {
 export class Struct<S extends Record<string, Field<unknown>>> {
   /** Bytes needed for every non-optional field. */
   readonly minLength: number;
+  private readonly entries: Array<[string, Field<unknown>, string]>;
 
   constructor(
     readonly label: string,
@@ -85,6 +87,8 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     let min = 0;
     for (const f of Object.values(fields)) if (!f.optional) min = Math.max(min, f.offset + f.size);
     this.minLength = min;
+    // Decoding is hot: resolve names once, not on every read.
+    this.entries = Object.entries(fields).map(([k, f]) => [k, f, `${label}.${f.name}`]);
   }
 
   /**
@@ -93,15 +97,15 @@ export class Struct<S extends Record<string, Field<unknown>>> {
    */
   read(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): Decoded<S> {
     const out: Record<string, unknown> = {};
-    for (const [key, f] of Object.entries(this.fields)) {
+    for (const [key, f, full] of this.entries) {
       if (f.offset + f.size > length) {
         if (f.optional) {
           out[key] = null;
           continue;
         }
-        v.fail(at + f.offset, `${this.label}.${f.name}`, `structure length ${length} is too short for this field`);
+        v.fail(at + f.offset, full, `structure length ${length} is too short for this field`);
       }
-      out[key] = f.read(v, at, this.label, ctx);
+      out[key] = f.read(v, at, full, ctx);
     }
     return out as Decoded<S>;
   }
@@ -109,14 +113,14 @@ export class Struct<S extends Record<string, Field<unknown>>> {
   /** The fields present in one instance, with absolute offsets, for `--fields` output. */
   describe(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): FieldLine[] {
     const lines: FieldLine[] = [];
-    for (const [key, f] of Object.entries(this.fields)) {
+    for (const [key, f, full] of this.entries) {
       if (f.offset + f.size > length || at + f.offset + f.size > v.length) continue;
       lines.push({
         offset: v.base + at + f.offset,
         size: f.size,
         name: f.name,
         key,
-        value: (f as Field<unknown>).show(f.read(v, at, this.label, ctx)),
+        value: f.show(f.read(v, at, full, ctx)),
       });
     }
     return lines;

@@ -366,13 +366,12 @@ function uuidText(b: Uint8Array | null, version: number | null): string | null {
 }
 
 /** Bus addresses with every field at its "not present" value (FFFF:FF:FF) are absent. */
-function busAddress(segment: number | null, bus: number | null, devfn: number | null): Omit<PciAddress, never> | null {
+function busAddress(segment: number | null, bus: number | null, devfn: number | null): PciAddress | null {
   if (segment === null || bus === null || devfn === null) return null;
   if (segment === 0xffff && bus === 0xff && devfn === 0xff) return null;
   return { segment, bus, device: devfn >> 3, function: devfn & 7 };
 }
 
-const noAddress = { segment: null, bus: null, device: null, function: null };
 
 function bits(value: number | null, names: string[]): string[] {
   if (value === null) return [];
@@ -390,13 +389,14 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
   const v: ByteView = r.view;
   const rc: ReadContext = { strings: r.strings };
   const L = r.length;
-  const common = { type: r.type, handle: r.handle, length: r.length, offset: r.offset };
   switch (r.type) {
     case 0: {
       const f = T0.read(v, 0, L, rc);
       return {
-        ...common,
         type: 0,
+        handle: r.handle,
+        length: L,
+        offset: r.offset,
         name: TYPE_NAMES[0]!,
         vendor: f.vendor,
         version: f.version,
@@ -411,8 +411,10 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
     case 1: {
       const f = T1.read(v, 0, L, rc);
       return {
-        ...common,
         type: 1,
+        handle: r.handle,
+        length: L,
+        offset: r.offset,
         name: TYPE_NAMES[1]!,
         manufacturer: f.manufacturer,
         productName: f.productName,
@@ -431,8 +433,10 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
         containedHandles.push(v.u16(0x0f + 2 * i, 'Type 2.Contained Object Handles'));
       }
       return {
-        ...common,
         type: 2,
+        handle: r.handle,
+        length: L,
+        offset: r.offset,
         name: TYPE_NAMES[2]!,
         manufacturer: f.manufacturer,
         product: f.product,
@@ -458,9 +462,12 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
       // SMBIOS 3.4+ fields follow the peer groups.
       const tailAt = 0x13 + 5 * count;
       const tail = T9_TAIL.read(v, tailAt, Math.max(0, L - tailAt));
+      const a9 = busAddress(f.segment, f.bus, f.devfn);
       return {
-        ...common,
         type: 9,
+        handle: r.handle,
+        length: L,
+        offset: r.offset,
         name: TYPE_NAMES[9]!,
         designation: f.designation,
         slotType: f.slotType === null ? null : nameOf(SLOT_TYPES, f.slotType),
@@ -472,24 +479,36 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
         slotLength: f.slotLength === null ? null : nameOf(SLOT_LENGTH, f.slotLength),
         id: f.id,
         characteristics: [...bits(f.characteristics1, SLOT_CHARACTERISTICS_1), ...bits(f.characteristics2, SLOT_CHARACTERISTICS_2)],
-        ...(busAddress(f.segment, f.bus, f.devfn) ?? noAddress),
+        segment: a9?.segment ?? null,
+        bus: a9?.bus ?? null,
+        device: a9?.device ?? null,
+        function: a9?.function ?? null,
         dataBusWidthBase: f.dataBusWidthBase,
         peers,
-        ...tail,
+        slotInformation: tail.slotInformation,
+        physicalWidth: tail.physicalWidth,
+        pitch: tail.pitch,
+        height: tail.height,
       };
     }
     case 41: {
       const f = T41.read(v, 0, L, rc);
+      const a41 = busAddress(f.segment, f.bus, f.devfn);
       return {
-        ...common,
         type: 41,
+        handle: r.handle,
+        length: L,
+        offset: r.offset,
         name: TYPE_NAMES[41]!,
         referenceDesignation: f.referenceDesignation,
         deviceType: f.deviceType === null ? null : nameOf(ONBOARD_TYPES, f.deviceType & 0x7f),
         deviceTypeCode: f.deviceType === null ? null : f.deviceType & 0x7f,
         enabled: f.deviceType === null ? null : (f.deviceType & 0x80) !== 0,
         typeInstance: f.typeInstance,
-        ...(busAddress(f.segment, f.bus, f.devfn) ?? noAddress),
+        segment: a41?.segment ?? null,
+        bus: a41?.bus ?? null,
+        device: a41?.device ?? null,
+        function: a41?.function ?? null,
       };
     }
   }
@@ -500,8 +519,10 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
         // Flags bit 0 says whether the associated real/physical handle is defined.
         const real = f.flags !== null && (f.flags & 1) !== 0 ? f.assocRealHandle : null;
         return {
-          ...common,
           type: 203,
+          handle: r.handle,
+          length: L,
+          offset: r.offset,
           name: HPE_TYPE_NAMES[203]!,
           assocDevice: handleOrNull(f.assocDevice),
           assocSmbus: handleOrNull(f.assocSmbus),
@@ -529,9 +550,10 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
           partNumber: f.partNumber,
           serialNumber: f.serialNumber,
           // Segment/bus/devfn exist only in records of 0x28 bytes or more.
-          ...(f.segment !== null && f.bus !== null && f.devfn !== null
-            ? { segment: f.segment, bus: f.bus, device: f.devfn >> 3, function: f.devfn & 7 }
-            : noAddress),
+          segment: f.devfn === null || f.bus === null ? null : f.segment,
+          bus: f.devfn === null ? null : f.bus,
+          device: f.devfn === null || f.bus === null ? null : f.devfn >> 3,
+          function: f.devfn === null || f.bus === null ? null : f.devfn & 7,
         };
       }
       case 209: {
@@ -541,13 +563,15 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
           const state = n.devfn === 0 && n.bus === 0 ? 'disabled' : n.devfn === 0xff && n.bus === 0xff ? 'not-installed' : 'present';
           nics.push({ state, bus: n.bus, device: n.devfn >> 3, function: n.devfn & 7, mac: mac(n.mac) });
         }
-        return { ...common, type: 209, name: HPE_TYPE_NAMES[209]!, nics };
+        return { type: 209, handle: r.handle, length: L, offset: r.offset, name: HPE_TYPE_NAMES[209]!, nics };
       }
       case 216: {
         const f = T216.read(v, 0, L, rc);
         return {
-          ...common,
           type: 216,
+          handle: r.handle,
+          length: L,
+          offset: r.offset,
           name: HPE_TYPE_NAMES[216]!,
           firmwareType: f.firmwareType,
           firmwareName: f.firmwareName,
@@ -560,12 +584,15 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
       case 233: {
         const f = T233.read(v, 0, L, rc);
         return {
-          ...common,
           type: 233,
+          handle: r.handle,
+          length: L,
+          offset: r.offset,
           name: HPE_TYPE_NAMES[233]!,
-          ...(f.segment !== null && f.bus !== null && f.devfn !== null
-            ? { segment: f.segment, bus: f.bus, device: f.devfn >> 3, function: f.devfn & 7 }
-            : noAddress),
+          segment: f.devfn === null || f.bus === null ? null : f.segment,
+          bus: f.devfn === null ? null : f.bus,
+          device: f.devfn === null || f.bus === null ? null : f.devfn >> 3,
+          function: f.devfn === null || f.bus === null ? null : f.devfn & 7,
           mac: f.mac === null ? null : mac(f.mac),
           // Records of 0x28 bytes or less carry no port number.
           portNumber: L > 0x28 ? f.portNumber : null,
@@ -574,5 +601,5 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
       }
     }
   }
-  return { ...common, name: TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type'), strings: r.strings };
+  return { type: r.type, handle: r.handle, length: L, offset: r.offset, name: TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type'), strings: r.strings };
 }

@@ -305,7 +305,9 @@ export function describeDmar(t: AcpiTable, d: Dmar): FieldLine[] {
     const desc = s.type === 'unknown' ? undefined : BY_TYPE[s.type];
     if (desc) lines.push(...desc.describe(v, s.offset, s.length));
     if (s.type === 'ANDD') {
-      lines.push({ offset: s.offset + 8, size: s.length - 8, name: 'ACPI Object Name', key: 'objectName', value: JSON.stringify(s.objectName) });
+      // The name and its NUL; any padding after it is not part of the field (as iasl shows it).
+      const size = Math.min(s.objectName.length + 1, s.length - 8);
+      lines.push({ offset: s.offset + 8, size, name: 'ACPI Object Name', key: 'objectName', value: JSON.stringify(s.objectName) });
     }
     if ('scopes' in s) {
       for (const sc of s.scopes) {

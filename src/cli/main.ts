@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit.js';
 import { guarded, stdio, type Io } from './run.js';
 import { runDmar, runIvrs, runSmbios, type FirmwareOptions } from './firmware-commands.js';
+import { runExplain, runSlots, runSurveyCommand, type SurveyOptions } from './host-commands.js';
+import { runCollect, type CollectCliOptions } from './collect-command.js';
 import { VERSION } from '../version.js';
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
@@ -18,6 +20,21 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .showHelpAfterError('(add --help for usage)');
 
   const rootOption = ['--root <dir>', 'read the live host under this directory instead of / (a copied sysfs tree)', '/'] as const;
+
+  /** Where the host comes from: this machine (default), a capture, or loose files users paste. */
+  const hostSource = (c: Command) =>
+    c
+      .option('--root <dir>', 'read a live Linux host under this directory instead of /')
+      .option('--capture <file|dir>', 'a capture written by `assignable collect` (.tar.gz or unpacked)')
+      .option('--lspci <file>', 'lspci -nnvvv output (with or without -D, -k, -xxx/-xxxx hex)')
+      .option('--acpidump <file>', 'acpidump output (DMAR and IVRS are taken from it)')
+      .option('--dmar <file>', 'the DMAR table (raw or acpidump text)')
+      .option('--ivrs <file>', 'the IVRS table (raw or acpidump text)')
+      .option('--dmidecode <file>', 'dmidecode output, or a dmidecode --dump-bin file')
+      .option('--cmdline <text>', 'the kernel command line (/proc/cmdline)')
+      .option('--kernel <release>', 'the kernel release (uname -r), e.g. 6.8.12-4-pve')
+      .option('--dmesg <file>', 'the kernel log (its "Linux version" and "Command line" lines are used too)')
+      .option('--pci-ids <file>', 'pci.ids for device names (default: the system\'s)');
 
   program
     .command('dmar')
@@ -50,6 +67,50 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option(...rootOption)
     .action(async (file: string | undefined, o: FirmwareOptions) => {
       code = await guarded(io, () => runSmbios(io, file, o));
+    });
+
+  hostSource(
+    program
+      .command('survey')
+      .description('for every PCI device: can it be passed through (vfio, dda, esxi), and if not, why')
+      .option('--target <t>', 'vfio (KVM, Proxmox, libvirt), dda (Hyper-V) or esxi', 'vfio')
+      .option('--all', 'also list bridges and chipset internals')
+      .option('--json', 'machine-readable output (docs/json.md)')
+      .option('--no-color', 'no colour even on a terminal'),
+  ).action(async (o: SurveyOptions) => {
+    code = await guarded(io, () => runSurveyCommand(io, o));
+  });
+
+  hostSource(
+    program
+      .command('explain')
+      .description('every finding for a device, with its evidence and a ranked fix ladder')
+      .argument('<device>', 'an address (0000:06:00.0, 06:00.0), a slot (slot2) or part of a name')
+      .option('--target <t>', 'the target whose verdict sets the exit status', 'vfio')
+      .option('--json', 'machine-readable output')
+      .option('--no-color', 'no colour even on a terminal'),
+  ).action(async (device: string, o: SurveyOptions) => {
+    code = await guarded(io, () => runExplain(io, device, o));
+  });
+
+  hostSource(
+    program
+      .command('slots')
+      .description('physical slots, the devices in them, SMBIOS designations and HPE RMRDS_SlotN; embedded devices')
+      .option('--json', 'machine-readable output'),
+  ).action(async (o: SurveyOptions) => {
+    code = await guarded(io, () => runSlots(io, o));
+  });
+
+  program
+    .command('collect')
+    .description('write a capture of this host (sysfs extract, ACPI and SMBIOS tables, lspci) for survey --capture')
+    .option('-o, --output <file>', 'where to write the .tar.gz ("-" for standard output)')
+    .option('--redact', 'blank serial numbers, UUIDs, asset tags and MAC addresses')
+    .option('--root <dir>', 'collect from a host tree under this directory instead of /')
+    .option('--no-lspci', 'do not run lspci')
+    .action(async (o: CollectCliOptions) => {
+      code = await guarded(io, () => runCollect(io, o));
     });
 
   try {

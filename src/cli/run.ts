@@ -23,11 +23,16 @@ export class InputFailure extends Error {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Binary output (collect -o -). */
+  outBytes?(data: Uint8Array): void;
+  isTTY?: boolean;
 }
 
 export const stdio: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  outBytes: (d) => process.stdout.write(d),
+  isTTY: process.stdout.isTTY === true,
 };
 
 function oneLine(s: string): string {

@@ -1,0 +1,118 @@
+/**
+ * Findings and the one table that turns them into verdicts.
+ *
+ * A finding has a stable code (public: JSON, docs/verdicts.md), a device (or null for
+ * the host), a one-line message, evidence lines and a ranked fix ladder. Its effect on
+ * each target — vfio (KVM/Proxmox/libvirt on this Linux host), dda (Hyper-V Discrete
+ * Device Assignment on this hardware), esxi (DirectPath I/O) — comes from CATALOG only.
+ */
+export type Target = 'vfio' | 'dda' | 'esxi';
+export const TARGETS: Target[] = ['vfio', 'dda', 'esxi'];
+export type Effect = 'block' | 'warn' | 'info' | 'none';
+export type Severity = 'blocker' | 'warning' | 'info';
+
+export interface Fix {
+  /** 1 = try first. */
+  rank: number;
+  title: string;
+  risk: 'none' | 'low' | 'medium' | 'high';
+  detail: string;
+  commands?: string[];
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  device: string | null;
+  message: string;
+  evidence: string[];
+  fixes: Fix[];
+}
+
+interface CatalogEntry {
+  title: string;
+  effect: Record<Target, Effect>;
+}
+
+const e = (vfio: Effect, dda: Effect, esxi: Effect) => ({ vfio, dda, esxi });
+
+/**
+ * Every code, what it means, and what it does to each target's verdict.
+ * block → "blocked"; warn → "warnings"; info/none → no change.
+ */
+export const CATALOG = {
+  // Host: the IOMMU itself.
+  IOMMU_ABSENT: { title: 'The firmware describes no IOMMU (no ACPI DMAR or IVRS table)', effect: e('block', 'block', 'block') },
+  IOMMU_DISABLED_BY_KERNEL: { title: 'The firmware has an IOMMU but the kernel did not enable it (no IOMMU groups)', effect: e('block', 'none', 'none') },
+  IOMMU_KERNEL_STATE_UNKNOWN: { title: 'Whether the kernel enabled the IOMMU is unknown (no group data in the capture)', effect: e('warn', 'none', 'none') },
+  IOMMU_TABLES_UNKNOWN: { title: 'The ACPI IOMMU tables were not captured: reserved regions are unknown', effect: e('warn', 'warn', 'warn') },
+  INTERRUPT_REMAPPING_ABSENT: { title: 'No interrupt remapping', effect: e('warn', 'block', 'warn') },
+  // Firmware reservations.
+  RMRR_DIRECT: { title: 'Named by a DMAR RMRR the kernel will enforce', effect: e('block', 'block', 'info') },
+  RMRR_RELAXABLE: { title: 'Named by a DMAR RMRR the kernel treats as relaxable (USB/display)', effect: e('warn', 'block', 'info') },
+  RMRR_RELAXED_BY_OPTION: { title: 'Named by a DMAR RMRR, relaxed by intel_iommu=relax_rmrr', effect: e('warn', 'block', 'info') },
+  RMRR_NOT_ENFORCED: { title: 'Named by a DMAR RMRR; this old kernel does not enforce RMRRs', effect: e('warn', 'block', 'info') },
+  IVMD_UNITY_DIRECT: { title: 'Named by an AMD IVMD unity range the kernel enforces (6.6+)', effect: e('block', 'warn', 'info') },
+  IVMD_UNITY: { title: 'Named by an AMD IVMD unity range', effect: e('warn', 'warn', 'info') },
+  IVMD_EXCLUSION: { title: 'Inside an AMD IVMD exclusion range', effect: e('info', 'info', 'info') },
+  // Isolation.
+  GROUP_SHARED: { title: 'Its IOMMU group holds other devices that must go with it', effect: e('warn', 'none', 'none') },
+  GROUP_HOST_CRITICAL: { title: 'Its IOMMU group holds a device the host needs', effect: e('block', 'none', 'none') },
+  GROUP_UNKNOWN: { title: 'Its IOMMU group is unknown', effect: e('warn', 'none', 'none') },
+  NO_IOMMU_GROUP: { title: 'The kernel put it in no IOMMU group', effect: e('block', 'none', 'none') },
+  ACS_MISSING_UPSTREAM: { title: 'A port above it lacks Access Control Services', effect: e('info', 'block', 'none') },
+  // The function itself.
+  BRIDGE: { title: 'A bridge or port, not a device to pass through', effect: e('block', 'block', 'block') },
+  HOST_BRIDGE: { title: 'The host bridge', effect: e('block', 'block', 'block') },
+  CONVENTIONAL_PCI: { title: 'Conventional PCI (not PCI Express)', effect: e('warn', 'block', 'warn') },
+  LEGACY_ENDPOINT: { title: 'PCI Express legacy endpoint', effect: e('warn', 'block', 'warn') },
+  LEGACY_GRAPHICS_ENDPOINT: { title: 'PCI Express legacy endpoint (graphics)', effect: e('warn', 'info', 'warn') },
+  INTEGRATED_ENDPOINT: { title: 'Root-complex integrated endpoint', effect: e('info', 'info', 'none') },
+  INTX_ONLY: { title: 'Line-based interrupts only (no MSI or MSI-X)', effect: e('warn', 'block', 'warn') },
+  NO_RESET: { title: 'No reset method', effect: e('warn', 'warn', 'warn') },
+  BUS_RESET_ONLY: { title: 'Reset only by resetting its bus', effect: e('info', 'none', 'info') },
+  CAPABILITIES_UNKNOWN: { title: 'Its capabilities are unknown (config space not readable past 64 bytes)', effect: e('warn', 'warn', 'warn') },
+  // What the host needs.
+  MANAGEMENT_CONTROLLER: { title: 'Part of the management controller (iLO/BMC)', effect: e('block', 'block', 'block') },
+  HOST_BOOT_DISK: { title: 'The host boots from it', effect: e('block', 'block', 'block') },
+  HOST_CONSOLE: { title: 'The host console (boot VGA)', effect: e('warn', 'warn', 'warn') },
+  HOST_NETWORK: { title: 'Carries the host default route', effect: e('warn', 'warn', 'warn') },
+  SHARED_WITH_MANAGEMENT: { title: 'May be shared with the management controller', effect: e('info', 'info', 'info') },
+  // For information.
+  DRIVER_BOUND: { title: 'Bound to a host driver', effect: e('info', 'none', 'none') },
+  MMIO: { title: 'MMIO the VM must provide', effect: e('info', 'info', 'info') },
+  SRIOV: { title: 'SR-IOV capable', effect: e('info', 'info', 'info') },
+  EMBEDDED: { title: 'Embedded on the system board: it has no slot', effect: e('info', 'info', 'info') },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type FindingCode = keyof typeof CATALOG;
+
+export function effectOf(code: FindingCode, t: Target): Effect {
+  return CATALOG[code].effect[t];
+}
+
+/** A finding's severity is its worst effect on any target. */
+export function severityOf(code: FindingCode): Severity {
+  const effects = Object.values(CATALOG[code].effect) as Effect[];
+  return effects.includes('block') ? 'blocker' : effects.includes('warn') ? 'warning' : 'info';
+}
+
+export function finding(code: FindingCode, device: string | null, message: string, evidence: string[] = [], fixes: Fix[] = []): Finding {
+  return { code, severity: severityOf(code), device, message, evidence, fixes };
+}
+
+export type VerdictStatus = 'assignable' | 'warnings' | 'blocked';
+export interface Verdict {
+  status: VerdictStatus;
+  /** Codes that decided the status: the blockers, or else the warnings. */
+  reasons: FindingCode[];
+}
+
+/** The one rule: any block → blocked; else any warn → warnings; else assignable. */
+export function verdict(findings: Finding[], t: Target): Verdict {
+  const blocks = [...new Set(findings.filter((f) => effectOf(f.code, t) === 'block').map((f) => f.code))];
+  if (blocks.length > 0) return { status: 'blocked', reasons: blocks };
+  const warns = [...new Set(findings.filter((f) => effectOf(f.code, t) === 'warn').map((f) => f.code))];
+  if (warns.length > 0) return { status: 'warnings', reasons: warns };
+  return { status: 'assignable', reasons: [] };
+}

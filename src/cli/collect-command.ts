@@ -1,0 +1,47 @@
+/** `assignable collect`: write a capture of this host for `survey --capture` (here or elsewhere). */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { collect } from '../sources/collect.js';
+import { realFs, sourceErrorFrom, type Fs } from '../sources/fs.js';
+import { writeTar } from '../sources/tar.js';
+import { VERSION } from '../version.js';
+import { EXIT, type ExitCode } from './exit.js';
+import type { Io } from './run.js';
+
+export interface CollectCliOptions {
+  output?: string;
+  redact?: boolean;
+  root?: string;
+  lspci?: boolean;
+}
+
+/** lspci's own decode, for people reading the capture; bounded so it can never hang. */
+function runLspci(): string | undefined {
+  const r = spawnSync('lspci', ['-nnvvv'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+  return r.status === 0 && r.stdout ? r.stdout : undefined;
+}
+
+export function runCollect(io: Io, o: CollectCliOptions, fs: Fs = realFs, now = new Date()): ExitCode {
+  const root = o.root ?? '/';
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const output = o.output ?? `assignable-capture-${stamp}.tar.gz`;
+  const lspciText = o.lspci === false || root !== '/' ? undefined : runLspci();
+  const { entries, notes } = collect(root, fs, { redact: o.redact ?? false, toolVersion: VERSION, created: now.toISOString(), ...(lspciText ? { lspciText } : {}) });
+  const gz = gzipSync(writeTar(entries, Math.floor(now.getTime() / 1000)));
+  if (output === '-') {
+    if (!io.outBytes) throw new Error('binary output is not available');
+    io.outBytes(gz);
+  } else {
+    try {
+      writeFileSync(output, gz);
+    } catch (e) {
+      throw sourceErrorFrom(e, output, 'collect');
+    }
+    const files = entries.filter((e) => e.type === 'file').length;
+    io.err(`assignable: wrote ${output} (${files} files, ${gz.length} bytes${o.redact ? ', redacted' : ''}). Analyse it anywhere with: assignable survey --capture ${output}\n`);
+  }
+  for (const n of notes) io.err(`assignable: note: ${n}\n`);
+  if (!lspciText && root === '/' && o.lspci !== false) io.err('assignable: note: lspci not available, the capture has no lspci-nnvvv.txt (the survey does not need it)\n');
+  return EXIT.OK;
+}

@@ -1,0 +1,106 @@
+/** `survey`, `explain`, `slots`: read a host (live or captured), run the checks, report. */
+import { join } from 'node:path';
+import { TARGETS, type Target } from '../checks/finding.js';
+import { runSurvey, type Survey } from '../checks/index.js';
+import { buildHost, type NameLookup } from '../host/build.js';
+import type { Host, HostFacts } from '../host/model.js';
+import { pciIdsLookup } from '../host/pciids.js';
+import { renderExplain, renderSurvey, findDevices, surveyJson, SURVEY_SCHEMA, type Style } from '../report/survey.js';
+import { renderSlots, slotsView } from '../report/slots.js';
+import { toJson } from '../report/json.js';
+import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
+import { readCapture } from '../sources/capture-archive.js';
+import { readLiveHost } from '../sources/live.js';
+import { realFs, type Fs } from '../sources/fs.js';
+import { EXIT, type ExitCode } from './exit.js';
+import { UsageError, type Io } from './run.js';
+
+export interface HostSourceOptions extends CaptureFileOptions {
+  root?: string;
+  capture?: string;
+  pciIds?: string;
+}
+
+export interface SurveyOptions extends HostSourceOptions {
+  json?: boolean;
+  all?: boolean;
+  target?: string;
+  color?: boolean;
+}
+
+const LOOSE: Array<keyof CaptureFileOptions> = ['lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'];
+
+export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
+  const loose = LOOSE.filter((k) => o[k] !== undefined);
+  if (o.capture !== undefined) {
+    if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
+    return readCapture(o.capture, fs);
+  }
+  if (loose.length > 0) {
+    if (o.root !== undefined && o.root !== '/') throw new UsageError('--root reads a live host tree; it cannot be combined with capture files');
+    return readCaptureFiles(o, fs);
+  }
+  return readLiveHost(o.root ?? '/', fs);
+}
+
+/** Names from pci.ids when lspci did not give them: the given file, else the system's. */
+export function nameLookup(o: HostSourceOptions, fs: Fs = realFs): NameLookup | undefined {
+  const candidates = o.pciIds ? [o.pciIds] : ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'].map((p) => join(o.root && o.capture === undefined ? o.root : '/', p));
+  for (const p of candidates) {
+    try {
+      return pciIdsLookup(new TextDecoder().decode(fs.readFileSync(p)));
+    } catch {
+      /* try the next one; names then fall back to ids */
+    }
+  }
+  return undefined;
+}
+
+export function loadHost(o: HostSourceOptions, fs: Fs = realFs): Host {
+  return buildHost(readFacts(o, fs), nameLookup(o, fs));
+}
+
+function target(o: SurveyOptions): Target {
+  const t = (o.target ?? 'vfio') as Target;
+  if (!TARGETS.includes(t)) throw new UsageError(`--target ${o.target}: choose vfio (KVM, Proxmox, libvirt), dda (Hyper-V) or esxi`);
+  return t;
+}
+
+function style(io: Io, o: SurveyOptions): Style {
+  return { color: o.color !== false && io.isTTY === true && !process.env.NO_COLOR };
+}
+
+export function surveyExit(sv: Survey, t: Target, all: boolean): ExitCode {
+  if (sv.hostFindings.some((f) => f.code === 'IOMMU_ABSENT')) return EXIT.ABSENT;
+  const shown = sv.devices.filter((r) => all || !r.hidden);
+  return shown.some((r) => r.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
+}
+
+export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): ExitCode {
+  const t = target(o);
+  const sv = runSurvey(loadHost(o, fs));
+  if (o.json) io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
+  else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
+  return surveyExit(sv, t, o.all ?? false);
+}
+
+export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = realFs): ExitCode {
+  const t = target(o);
+  const sv = runSurvey(loadHost(o, fs));
+  const hits = findDevices(sv, query);
+  if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, or part of a name; \`assignable survey --all\` lists them)`);
+  if (o.json) {
+    io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
+  } else {
+    io.out(hits.map((h) => renderExplain(sv, h, style(io, o))).join('\n'));
+  }
+  return hits.some((h) => h.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
+}
+
+export function runSlots(io: Io, o: SurveyOptions, fs: Fs = realFs): ExitCode {
+  const host = loadHost(o, fs);
+  const v = slotsView(host);
+  if (o.json) io.out(toJson('assignable/slots/v1', v) + '\n');
+  else io.out(renderSlots(v, host));
+  return EXIT.OK;
+}

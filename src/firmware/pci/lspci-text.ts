@@ -1,0 +1,459 @@
+/**
+ * `lspci` output as users paste it: -v/-vv/-vvv, with or without -nn, -k, -D, and the
+ * hex lines of -x/-xxx/-xxxx (the format pciutils' `-F` reads). Each function becomes a
+ * record of what the text says; when hex lines are present their bytes are kept too.
+ * `configFromLspci` turns lspci's words into the same PciConfig the byte decoder makes.
+ */
+import { DecodeError } from '../errors.js';
+import { ACS_BITS, CAP_NAMES, ECAP_NAMES, PORT_TYPES, type AcsBit, type CapabilityEntry, type PciConfig } from './config.js';
+
+export interface PciAddress {
+  segment: number;
+  bus: number;
+  device: number;
+  function: number;
+}
+
+export interface LspciRegion {
+  index: number;
+  kind: 'memory' | 'io';
+  is64: boolean;
+  prefetchable: boolean;
+  address: bigint | null;
+  size: bigint | null;
+  disabled: boolean;
+}
+
+export interface LspciCapability {
+  offset: number;
+  extended: boolean;
+  version: number | null;
+  /** Text after "Capabilities: [xx] ". */
+  header: string;
+  /** The indented lines below it, without their leading tabs. */
+  lines: string[];
+}
+
+export interface LspciFunction {
+  line: number;
+  address: PciAddress;
+  className: string;
+  /** base << 8 | sub, from "[0600]" (-nn) or "Class 0600". */
+  classBaseSub: number | null;
+  progIf: number | null;
+  description: string;
+  vendorId: number | null;
+  deviceId: number | null;
+  revision: number | null;
+  subsystem: string | null;
+  attrs: Map<string, string>;
+  driver: string | null;
+  modules: string[];
+  iommuGroup: number | null;
+  physicalSlot: string | null;
+  bus: { primary: number; secondary: number; subordinate: number } | null;
+  regions: LspciRegion[];
+  interruptPin: number | null;
+  capabilities: LspciCapability[];
+  /** "Capabilities: <access denied>": lspci ran without root. */
+  capabilitiesDenied: boolean;
+  config: Uint8Array | null;
+}
+
+export interface LspciCapture {
+  functions: LspciFunction[];
+  /** Whether any function had "Kernel driver in use" / "IOMMU group" lines: tells null from unknown. */
+  hasDriverLines: boolean;
+  hasGroupLines: boolean;
+  hasSlotLines: boolean;
+}
+
+const HEAD = /^(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7]) (.*)$/;
+const HEX = /^([0-9a-f]{2,3}):((?: [0-9a-f]{2}){1,16})\s*$/;
+const LABEL = 'lspci text';
+
+function parseSize(s: string): bigint | null {
+  const m = /^(\d+)([KMGTP]?)$/.exec(s);
+  if (!m) return null;
+  const mult = { '': 1n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n, P: 1n << 50n }[m[2] as '' | 'K' | 'M' | 'G' | 'T' | 'P'];
+  return BigInt(m[1]!) * mult;
+}
+
+function parseHeader(rest: string): Pick<LspciFunction, 'className' | 'classBaseSub' | 'progIf' | 'description' | 'vendorId' | 'deviceId' | 'revision'> {
+  const colon = rest.indexOf(': ');
+  const classPart = colon >= 0 ? rest.slice(0, colon) : rest;
+  let desc = colon >= 0 ? rest.slice(colon + 2) : '';
+  let classBaseSub: number | null = null;
+  let className = classPart;
+  const cm = /^(.*?) ?\[([0-9a-f]{4})\]$/.exec(classPart) ?? /^(Class) ([0-9a-f]{4})$/.exec(classPart);
+  if (cm) {
+    className = cm[1]!;
+    classBaseSub = parseInt(cm[2]!, 16);
+  }
+  let progIf: number | null = null;
+  const pm = /\s*\(prog-if ([0-9a-f]{2})(?: \[[^\]]*\])?\)/.exec(desc);
+  if (pm) {
+    progIf = parseInt(pm[1]!, 16);
+    desc = desc.replace(pm[0], '');
+  }
+  let revision: number | null = null;
+  const rm = /\s*\(rev ([0-9a-f]{2})\)/.exec(desc);
+  if (rm) {
+    revision = parseInt(rm[1]!, 16);
+    desc = desc.replace(rm[0], '');
+  }
+  let vendorId: number | null = null;
+  let deviceId: number | null = null;
+  const im = /\[([0-9a-f]{4}):([0-9a-f]{4})\]\s*$/.exec(desc) ?? /Device ([0-9a-f]{4}):([0-9a-f]{4})\s*$/.exec(desc);
+  if (im) {
+    vendorId = parseInt(im[1]!, 16);
+    deviceId = parseInt(im[2]!, 16);
+    if (im[0].startsWith('[')) desc = desc.slice(0, desc.length - im[0].length).trimEnd();
+  }
+  return { className, classBaseSub, progIf, description: desc.trim(), vendorId, deviceId, revision };
+}
+
+function parseRegion(index: number, text: string): LspciRegion {
+  const io = text.startsWith('I/O ports');
+  const addr = /at ([0-9a-f]+)/.exec(text);
+  const size = /\[size=([0-9]+[KMGTP]?)\]/.exec(text);
+  return {
+    index,
+    kind: io ? 'io' : 'memory',
+    is64: /\(64-bit/.test(text),
+    prefetchable: /[ (]prefetchable/.test(text),
+    address: addr ? BigInt('0x' + addr[1]!) : null,
+    size: size ? parseSize(size[1]!) : null,
+    disabled: /\[disabled\]/.test(text),
+  };
+}
+
+export function parseLspci(text: string): LspciCapture {
+  const functions: LspciFunction[] = [];
+  let cur: LspciFunction | null = null;
+  let cap: LspciCapability | null = null;
+  let hex: number[] | null = null;
+  const lines = text.split('\n');
+  const finishHex = () => {
+    if (cur && hex && hex.length > 0) cur.config = Uint8Array.from(hex);
+    hex = null;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, '');
+    const head = HEAD.exec(raw);
+    if (head) {
+      finishHex();
+      const h = parseHeader(head[5]!);
+      cur = {
+        line: i + 1,
+        address: { segment: head[1] ? parseInt(head[1], 16) : 0, bus: parseInt(head[2]!, 16), device: parseInt(head[3]!, 16), function: Number(head[4]) },
+        ...h,
+        subsystem: null,
+        attrs: new Map(),
+        driver: null,
+        modules: [],
+        iommuGroup: null,
+        physicalSlot: null,
+        bus: null,
+        regions: [],
+        interruptPin: null,
+        capabilities: [],
+        capabilitiesDenied: false,
+        config: null,
+      };
+      functions.push(cur);
+      cap = null;
+      continue;
+    }
+    if (!cur) continue;
+    const hx = HEX.exec(raw);
+    if (hx) {
+      const offset = parseInt(hx[1]!, 16);
+      hex ??= [];
+      if (offset !== hex.length) {
+        throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${offset.toString(16)} does not follow 0x${hex.length.toString(16)} for ${raw.slice(0, 3)}`, 'line');
+      }
+      for (const b of hx[2]!.trim().split(' ')) hex.push(parseInt(b, 16));
+      continue;
+    }
+    if (raw.startsWith('\t\t') || raw.startsWith('\t\t\t')) {
+      if (cap) cap.lines.push(raw.replace(/^\t+/, ''));
+      continue;
+    }
+    if (!raw.startsWith('\t')) continue;
+    const body = raw.slice(1);
+    const c = /^Capabilities: \[([0-9a-f]+)(?: v(\d+))?\] (.*)$/.exec(body);
+    if (c) {
+      const offset = parseInt(c[1]!, 16);
+      cap = { offset, extended: offset >= 0x100, version: c[2] ? Number(c[2]) : null, header: c[3]!, lines: [] };
+      cur.capabilities.push(cap);
+      continue;
+    }
+    cap = null;
+    if (/^Capabilities: <access denied>/.test(body)) {
+      cur.capabilitiesDenied = true;
+      continue;
+    }
+    const colon = body.indexOf(': ');
+    if (colon < 0) continue;
+    const key = body.slice(0, colon);
+    const value = body.slice(colon + 2).trim();
+    const region = /^Region (\d+)$/.exec(key);
+    if (region) {
+      cur.regions.push(parseRegion(Number(region[1]), value));
+      continue;
+    }
+    if (!cur.attrs.has(key)) cur.attrs.set(key, value);
+    switch (key) {
+      case 'Subsystem':
+        cur.subsystem = value;
+        break;
+      case 'Kernel driver in use':
+        cur.driver = value;
+        break;
+      case 'Kernel modules':
+        cur.modules = value.split(/,\s*/);
+        break;
+      case 'IOMMU group':
+        cur.iommuGroup = /^\d+$/.test(value) ? Number(value) : null;
+        break;
+      case 'Physical Slot':
+        cur.physicalSlot = value;
+        break;
+      case 'Bus': {
+        const b = /primary=([0-9a-f]+), secondary=([0-9a-f]+), subordinate=([0-9a-f]+)/.exec(value);
+        if (b) cur.bus = { primary: parseInt(b[1]!, 16), secondary: parseInt(b[2]!, 16), subordinate: parseInt(b[3]!, 16) };
+        break;
+      }
+      case 'Interrupt': {
+        const p = /pin ([A-D])/.exec(value);
+        if (p) cur.interruptPin = p[1]!.charCodeAt(0) - 64;
+        break;
+      }
+    }
+  }
+  finishHex();
+  return {
+    functions,
+    hasDriverLines: functions.some((f) => f.driver !== null || f.modules.length > 0),
+    hasGroupLines: functions.some((f) => f.iommuGroup !== null),
+    hasSlotLines: functions.some((f) => f.physicalSlot !== null),
+  };
+}
+
+/** lspci's capability titles → capability ids. */
+const TITLE_IDS: Array<[RegExp, number, boolean]> = [
+  [/^Power Management/, 0x01, false],
+  [/^AGP version 3/, 0x0e, false],
+  [/^AGP/, 0x02, false],
+  [/^Vital Product Data/, 0x03, false],
+  [/^Slot ID/, 0x04, false],
+  [/^MSI-X/, 0x11, false],
+  [/^MSI/, 0x05, false],
+  [/^CompactPCI hot-swap/, 0x06, false],
+  [/^PCI-X/, 0x07, false],
+  [/^HyperTransport/, 0x08, false],
+  [/^Vendor Specific Information/, 0x09, false],
+  [/^Debug port/, 0x0a, false],
+  [/^CompactPCI central resource control/, 0x0b, false],
+  [/^Hot-plug capable/, 0x0c, false],
+  [/^Subsystem/, 0x0d, false],
+  [/^Secure device/, 0x0f, false],
+  [/^Express/, 0x10, false],
+  [/^SATA HBA/, 0x12, false],
+  [/^PCI Advanced Features/, 0x13, false],
+  [/^Enhanced Allocation/, 0x14, false],
+  [/^Advanced Error Reporting/, 0x0001, true],
+  [/^Virtual Channel/, 0x0002, true],
+  [/^Device Serial Number/, 0x0003, true],
+  [/^Power Budgeting/, 0x0004, true],
+  [/^Root Complex Link/, 0x0005, true],
+  [/^Root Complex Internal Link/, 0x0006, true],
+  [/^Root Complex Event Collector/, 0x0007, true],
+  [/^Multi-Function Virtual Channel/, 0x0008, true],
+  [/^Vendor Specific Information: ID=/, 0x000b, true],
+  [/^Access Control Services/, 0x000d, true],
+  [/^Alternative Routing-ID Interpretation/, 0x000e, true],
+  [/^Address Translation Service/, 0x000f, true],
+  [/^Single Root I\/O Virtualization/, 0x0010, true],
+  [/^Multi-Root I\/O Virtualization/, 0x0011, true],
+  [/^Multicast/, 0x0012, true],
+  [/^Page Request Interface/, 0x0013, true],
+  [/^Physical Resizable BAR/, 0x0015, true],
+  [/^Dynamic Power Allocation/, 0x0016, true],
+  [/^Transaction Processing Hints/, 0x0017, true],
+  [/^Latency Tolerance Reporting/, 0x0018, true],
+  [/^Secondary PCI Express/, 0x0019, true],
+  [/^Process Address Space ID/, 0x001b, true],
+  [/^Downstream Port Containment/, 0x001d, true],
+  [/^L1 PM Substates/, 0x001e, true],
+  [/^Precision Time Measurement/, 0x001f, true],
+  [/^Readiness Time Reporting/, 0x0022, true],
+  [/^Designated Vendor-Specific/, 0x0023, true],
+  [/^VF Resizable BAR/, 0x0024, true],
+  [/^Data Link Feature/, 0x0025, true],
+  [/^Physical Layer 16.0 GT\/s/, 0x0026, true],
+  [/^Lane Margining at the Receiver/, 0x0027, true],
+  [/^Physical Layer 32.0 GT\/s/, 0x002a, true],
+  [/^Data Object Exchange/, 0x002e, true],
+  [/^Device 3/, 0x002f, true],
+  [/^Integrity & Data Encryption/, 0x0030, true],
+  [/^Physical Layer 64.0 GT\/s/, 0x0031, true],
+];
+
+export function capabilityIdFromTitle(title: string, extended: boolean): number | null {
+  for (const [re, id, ext] of TITLE_IDS) if (ext === extended && re.test(title)) return id;
+  const m = /^Extended Capability ID (0x[0-9a-f]+)/.exec(title);
+  if (m && extended) return parseInt(m[1]!, 16);
+  return null;
+}
+
+/** lspci's words for the PCI Express Device/Port Type, most specific first. */
+const PORT_PHRASES: Array<[RegExp, number]> = [
+  [/Legacy Endpoint/, 0x1],
+  [/Root Complex Integrated Endpoint/, 0x9],
+  [/Root Complex Event Collector/, 0xa],
+  [/Root Port/, 0x4],
+  [/Upstream Port/, 0x5],
+  [/Downstream Port/, 0x6],
+  [/PCI-Express to PCI\/PCI-X Bridge/, 0x7],
+  [/PCI\/PCI-X to PCI-Express Bridge/, 0x8],
+  [/Endpoint/, 0x0],
+];
+
+/** The continuation lines of a register line (lspci wraps long registers onto more lines). */
+function register(lines: string[], prefix: string): string | null {
+  const i = lines.findIndex((x) => x.startsWith(prefix));
+  if (i < 0) return null;
+  let text = lines[i]!.slice(prefix.length);
+  for (let j = i + 1; j < lines.length && !/^[A-Za-z0-9]+:/.test(lines[j]!) && !/^[A-Z][A-Za-z0-9 ]*:\s/.test(lines[j]!); j++) text += ' ' + lines[j]!;
+  return text;
+}
+
+function acsBits(text: string | null): AcsBit[] | null {
+  if (text === null) return null;
+  return ACS_BITS.filter((b) => new RegExp(`\\b${b}\\+`).test(text));
+}
+
+function acsRaw(bits: AcsBit[]): number {
+  return bits.reduce((v, b) => v | (1 << ACS_BITS.indexOf(b)), 0);
+}
+
+/**
+ * What lspci's text says, in the shape of the byte decoder's PciConfig. Fields lspci
+ * did not show stay undefined (unknown) — e.g. capabilities when lspci ran without root.
+ */
+export function configFromLspci(f: LspciFunction): PciConfig {
+  const known = f.capabilities.length > 0 || (!f.capabilitiesDenied && f.attrs.has('Status') && /Cap-/.test(f.attrs.get('Status')!));
+  const extendedKnown = known && f.capabilities.some((c) => c.extended);
+  const caps: CapabilityEntry[] = [];
+  const ecaps: CapabilityEntry[] = [];
+  const cfg: PciConfig = {
+    bytesAvailable: 0,
+    vendorId: f.vendorId ?? 0xffff,
+    deviceId: f.deviceId ?? 0xffff,
+    command: 0,
+    status: 0,
+    revision: f.revision ?? 0,
+    classCode: ((f.classBaseSub ?? 0xffff) << 8) | (f.progIf ?? 0),
+    headerType: f.bus ? 1 : 0,
+    multifunction: false,
+    interruptPin: f.interruptPin ?? 0,
+    subsystemVendorId: null,
+    subsystemId: null,
+    bars: f.regions.filter((r) => r.address !== null).map((r) => ({ index: r.index, kind: r.kind, is64: r.is64, prefetchable: r.prefetchable, address: r.address! })),
+    bridge: f.bus,
+    capabilities: known ? caps : undefined,
+    extendedCapabilities: extendedKnown ? ecaps : undefined,
+    chainProblems: [],
+    pm: known ? null : undefined,
+    msi: known ? null : undefined,
+    msix: known ? null : undefined,
+    pcie: known ? null : undefined,
+    acs: extendedKnown ? null : undefined,
+    ari: extendedKnown ? null : undefined,
+    ats: extendedKnown ? null : undefined,
+    sriov: extendedKnown ? null : undefined,
+    aer: extendedKnown ? false : undefined,
+  };
+  const sub = f.subsystem ? /\[([0-9a-f]{4}):([0-9a-f]{4})\]/.exec(f.subsystem) : null;
+  if (sub) {
+    cfg.subsystemVendorId = parseInt(sub[1]!, 16);
+    cfg.subsystemId = parseInt(sub[2]!, 16);
+  }
+  for (const c of f.capabilities) {
+    const id = capabilityIdFromTitle(c.header, c.extended);
+    const entry: CapabilityEntry = {
+      offset: c.offset,
+      id: id ?? -1,
+      extended: c.extended,
+      name: id === null ? c.header : ((c.extended ? ECAP_NAMES[id] : CAP_NAMES[id]) ?? c.header),
+    };
+    if (c.version !== null) entry.version = c.version;
+    (c.extended ? ecaps : caps).push(entry);
+    if (id === null) continue;
+    const all = [c.header, ...c.lines];
+    if (!c.extended && id === 0x01) {
+      const v = /version (\d+)/.exec(c.header);
+      const status = c.lines.find((l) => l.startsWith('Status:')) ?? '';
+      const ps = /Status: D(\d)/.exec(status);
+      cfg.pm = { version: v ? Number(v[1]) : 0, noSoftReset: /NoSoftRst\+/.test(status), powerState: ps ? Number(ps[1]) : 0 };
+    } else if (!c.extended && id === 0x05) {
+      const count = /Count=(\d+)\/(\d+)/.exec(c.header);
+      cfg.msi = { enabled: /Enable\+/.test(c.header), vectors: count ? Number(count[2]) : 1, is64: /64bit\+/.test(c.header), maskable: /Mask(?:able)?\+/.test(c.header) };
+    } else if (!c.extended && id === 0x11) {
+      const n = /(?:Count|TabSize)=(\d+)/.exec(c.header);
+      const t = /Vector table: BAR=(\d)/.exec(all.join('\n'));
+      const p = /PBA: BAR=(\d)/.exec(all.join('\n'));
+      cfg.msix = { enabled: /Enable\+/.test(c.header), tableSize: n ? Number(n[1]) : 0, tableBar: t ? Number(t[1]) : 0, pbaBar: p ? Number(p[1]) : 0 };
+    } else if (!c.extended && id === 0x10) {
+      const ver = /Express \(v(\d)\)/.exec(c.header);
+      const portType = PORT_PHRASES.find(([re]) => re.test(c.header))?.[1] ?? -1;
+      const slotImplemented = /\(Slot\+\)/.test(c.header);
+      const sltCap = register(c.lines, 'SltCap:');
+      const slotNo = sltCap ? /Slot #(\d+)/.exec(sltCap) : null;
+      const devCap = register(c.lines, 'DevCap:');
+      const devCap2 = register(c.lines, 'DevCap2:');
+      cfg.pcie = {
+        version: ver ? Number(ver[1]) : 1,
+        portType,
+        portTypeName: PORT_TYPES[portType] ?? c.header,
+        slotImplemented,
+        flr: devCap !== null && /FLReset\+/.test(devCap),
+        physicalSlot: slotImplemented && slotNo ? Number(slotNo[1]) : null,
+        hotPlugCapable: sltCap ? /HotPlug\+/.test(sltCap) : null,
+        ariForwarding: devCap2 && /ARIFwd[+-]/.test(devCap2) && (portType === 4 || portType === 6) ? /ARIFwd\+/.test(devCap2) : null,
+      };
+    } else if (c.extended && id === 0x000d) {
+      const capBits = acsBits(register(c.lines, 'ACSCap:')) ?? [];
+      const ctlBits = acsBits(register(c.lines, 'ACSCtl:')) ?? [];
+      cfg.acs = { capability: capBits, control: ctlBits, capabilityRaw: acsRaw(capBits), controlRaw: acsRaw(ctlBits) };
+    } else if (c.extended && id === 0x0001) {
+      cfg.aer = true;
+    } else if (c.extended && id === 0x000e) {
+      const n = /Next Function: (\d+)/.exec(all.join('\n'));
+      cfg.ari = { nextFunction: n ? Number(n[1]) : 0 };
+    } else if (c.extended && id === 0x000f) {
+      cfg.ats = { enabled: /ATSCtl:\s*Enable\+/.test(all.join('\n')) };
+    } else if (c.extended && id === 0x0010) {
+      const t = all.join('\n');
+      const num = (re: RegExp) => Number(re.exec(t)?.[1] ?? 0);
+      cfg.sriov = {
+        vfEnabled: /IOVCtl:\s*Enable\+/.test(t),
+        initialVfs: num(/Initial VFs: (\d+)/),
+        totalVfs: num(/Total VFs: (\d+)/),
+        numVfs: num(/Number of VFs: (\d+)/),
+        vfOffset: num(/VF offset: (\d+)/),
+        vfStride: num(/stride: (\d+)/),
+        vfDeviceId: parseInt(/Device ID: ([0-9a-f]{4})/.exec(t)?.[1] ?? '0', 16),
+      };
+    }
+  }
+  // A conventional PCI function has no extended configuration space at all.
+  if (known && cfg.pcie === null) {
+    cfg.extendedCapabilities = [];
+    cfg.acs = cfg.ari = cfg.ats = cfg.sriov = null;
+    cfg.aer = false;
+  }
+  return cfg;
+}

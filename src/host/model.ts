@@ -1,0 +1,180 @@
+/**
+ * The one Host model. Every source (a live Linux root, a capture directory, loose files
+ * users paste) produces HostFacts; buildHost turns facts into a Host; every check and
+ * report reads only the Host.
+ *
+ * Convention throughout: `undefined` = unknown (not captured, not readable), `null` =
+ * known to be absent. A check never turns unknown into "ok".
+ */
+import type { Dmar } from '../firmware/acpi/dmar.js';
+import type { Ivrs } from '../firmware/acpi/ivrs.js';
+import type { PciConfig } from '../firmware/pci/config.js';
+import type { LspciFunction, PciAddress } from '../firmware/pci/lspci-text.js';
+import type { Smbios } from '../firmware/smbios/index.js';
+
+export type { PciAddress };
+
+/** A resource window of a BAR as the kernel or lspci reports it (sizes are not in config space). */
+export interface BarSize {
+  index: number;
+  kind: 'memory' | 'io';
+  is64: boolean;
+  prefetchable: boolean;
+  size: bigint;
+}
+
+export interface SysfsFunctionFacts {
+  driver?: string | null;
+  iommuGroup?: number | null;
+  resetMethods?: string[] | null;
+  bootVga?: boolean | null;
+  bars?: BarSize[];
+  sriovTotalVfs?: number | null;
+  sriovNumVfs?: number | null;
+  /** For a VF: the address of its PF. */
+  physfn?: string | null;
+  /** PCI addresses on the sysfs device path above this function, root first. */
+  ancestors?: string[];
+  /** Network interfaces (class/net) of this function. */
+  netInterfaces?: string[];
+}
+
+export interface FunctionFacts {
+  address: PciAddress;
+  config: PciConfig;
+  /** Where the config came from. */
+  configSource: 'bytes' | 'lspci-text';
+  lspci?: LspciFunction;
+  sysfs?: SysfsFunctionFacts;
+}
+
+export interface ReservedRegion {
+  start: bigint;
+  end: bigint;
+  /** sysfs type: direct, direct-relaxable, reserved, msi. */
+  type: string;
+}
+
+export interface GroupFacts {
+  id: number;
+  devices: string[];
+  reservedRegions?: ReservedRegion[];
+}
+
+export interface HostNote {
+  code: string;
+  message: string;
+}
+
+export interface HostFacts {
+  origin: { kind: 'live' | 'capture'; description: string };
+  functions: FunctionFacts[];
+  /** undefined: unknown; []: known that the kernel created no groups. */
+  iommuGroups?: GroupFacts[];
+  dmar?: Dmar | null;
+  ivrs?: Ivrs | null;
+  smbios?: Smbios | null;
+  cmdline?: string;
+  kernelRelease?: string;
+  dmesg?: string;
+  /** /sys/bus/pci/slots: slot name → "ssss:bb:dd". */
+  sysfsSlots?: Array<{ name: string; address: string }>;
+  /** PCI functions holding the root file system, the default-route NIC. */
+  bootDiskFunctions?: string[];
+  defaultRouteFunctions?: string[];
+  notes: HostNote[];
+}
+
+export interface SlotInfo {
+  /** The physical slot number (what HPE's RMRDS_SlotN means). */
+  physical: number | null;
+  /** SMBIOS type 9 designation, e.g. "PCI-E Slot 2". */
+  designation: string | null;
+  /** `RMRDS_SlotN` on HPE ProLiant Gen8/Gen9; null elsewhere. */
+  hpeRmrdsSlot: string | null;
+  /** How we know, for `explain`. */
+  sources: string[];
+  /** Address of the port (bridge) whose secondary bus is the slot's bus, when found by walking up. */
+  port: string | null;
+  /** An onboard device (SMBIOS type 41, HPE "Embedded"): it has no slot. */
+  embedded: boolean;
+}
+
+export interface RmrrHit {
+  /** Index of the RMRR among the DMAR structures, and its range. */
+  structure: number;
+  base: bigint;
+  limit: bigint;
+  /** The scope that names this function or a bridge above it, as text "00:1c.7 / 00.2". */
+  scope: string;
+  scopeType: number;
+  /** Set when the scope names a bridge above the function, not the function itself. */
+  viaBridge: string | null;
+}
+
+export interface IvmdHit {
+  block: number;
+  type: number;
+  flags: number;
+  start: bigint;
+  length: bigint;
+}
+
+export interface Device {
+  address: string;
+  pci: PciAddress;
+  config: PciConfig;
+  configSource: 'bytes' | 'lspci-text';
+  vendorName: string | null;
+  deviceName: string | null;
+  /** "Vendor Device" for tables; falls back to the ids. */
+  name: string;
+  classCode: number;
+  className: string;
+  isBridge: boolean;
+  isHostBridge: boolean;
+  driver: string | null | undefined;
+  iommuGroup: number | null | undefined;
+  resetMethods: string[] | null | undefined;
+  bootVga: boolean | null | undefined;
+  bars: BarSize[] | undefined;
+  /** Upstream bridge (null: on a root bus); undefined when the topology is unknown. */
+  parent: string | null | undefined;
+  children: string[];
+  slot: SlotInfo | null;
+  rmrr: RmrrHit[];
+  ivmd: IvmdHit[];
+  /** IVRS device entry names this function (or an alias) explicitly. */
+  ivrsEntries: number;
+  netInterfaces: string[] | undefined;
+  isVirtualFunction: boolean;
+  sriov: { totalVfs: number; numVfs: number } | null | undefined;
+}
+
+export interface KernelFacts {
+  release: string;
+  major: number;
+  minor: number;
+  patch: number;
+  /** Proxmox VE kernel ("6.2.16-13-pve") and its ABI number, for features backported there. */
+  pve: { abi: number } | null;
+}
+
+export interface Host {
+  origin: HostFacts['origin'];
+  notes: HostNote[];
+  system: { manufacturer: string | null; product: string | null; isHpeProliant: boolean; hpeGeneration: number | null } | null | undefined;
+  kernel: KernelFacts | undefined;
+  cmdline: string | undefined;
+  dmesg: string | undefined;
+  dmar: Dmar | null | undefined;
+  ivrs: Ivrs | null | undefined;
+  smbios: Smbios | null | undefined;
+  /** Groups as the kernel made them; undefined when not captured. */
+  groups: Map<number, { devices: string[]; reservedRegions: ReservedRegion[] | undefined }> | undefined;
+  devices: Device[];
+  byAddress: Map<string, Device>;
+  bootDiskFunctions: string[] | undefined;
+  defaultRouteFunctions: string[] | undefined;
+  sysfsSlots: Array<{ name: string; address: string }> | undefined;
+}

@@ -1,0 +1,77 @@
+/**
+ * The PCI hierarchy: which bridge each function sits behind. From sysfs device paths when
+ * the live host gave them (the kernel's own view), else from the bridges' secondary and
+ * subordinate bus numbers (what lspci and config dumps give).
+ */
+import { formatAddress } from './address.js';
+import type { PciAddress } from '../firmware/pci/lspci-text.js';
+
+export interface TopologyNode {
+  address: string;
+  pci: PciAddress;
+  bridge: { secondary: number; subordinate: number } | null;
+  /** sysfs ancestors (root first), when known. */
+  ancestors?: string[];
+}
+
+export interface Topology {
+  /** address → upstream bridge address, or null on a root bus; undefined: unknown. */
+  parent: Map<string, string | null | undefined>;
+  children: Map<string, string[]>;
+  /** Bridges by (segment, secondary bus). */
+  bridgeForBus: Map<string, string>;
+}
+
+const busKey = (segment: number, bus: number) => `${segment}:${bus}`;
+
+export function buildTopology(nodes: TopologyNode[], bridgeInfoComplete: boolean): Topology {
+  const bridgeForBus = new Map<string, string>();
+  const byAddress = new Map(nodes.map((n) => [n.address, n]));
+  for (const n of nodes) {
+    if (!n.bridge || n.bridge.secondary === 0) continue;
+    const k = busKey(n.pci.segment, n.bridge.secondary);
+    const prev = bridgeForBus.get(k);
+    // Two bridges claiming one bus is a firmware bug; prefer the narrower range (the nearer one).
+    if (!prev) bridgeForBus.set(k, n.address);
+    else {
+      const p = byAddress.get(prev)!.bridge!;
+      if (n.bridge.subordinate - n.bridge.secondary < p.subordinate - p.secondary) bridgeForBus.set(k, n.address);
+    }
+  }
+  const parent = new Map<string, string | null | undefined>();
+  const children = new Map<string, string[]>();
+  for (const n of nodes) {
+    let p: string | null | undefined;
+    if (n.ancestors !== undefined) {
+      p = n.ancestors.length > 0 ? n.ancestors[n.ancestors.length - 1]! : null;
+    } else {
+      const b = bridgeForBus.get(busKey(n.pci.segment, n.pci.bus));
+      // No bridge leads to this bus: it is a root bus — if we know every bridge's buses.
+      p = b !== undefined && b !== n.address ? b : bridgeInfoComplete ? null : undefined;
+    }
+    parent.set(n.address, p);
+    if (p) {
+      if (!children.has(p)) children.set(p, []);
+      children.get(p)!.push(n.address);
+    }
+  }
+  return { parent, children, bridgeForBus };
+}
+
+/** Upstream chain of a function: its parent, the parent's parent, … (stops at unknown or loops). */
+export function ancestorsOf(t: Topology, address: string): string[] {
+  const out: string[] = [];
+  const seen = new Set([address]);
+  let cur = t.parent.get(address);
+  while (cur) {
+    if (seen.has(cur)) break;
+    seen.add(cur);
+    out.push(cur);
+    cur = t.parent.get(cur);
+  }
+  return out;
+}
+
+export function addressOf(segment: number, bus: number, device: number, fn: number): string {
+  return formatAddress({ segment, bus, device, function: fn });
+}

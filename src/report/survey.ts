@@ -1,0 +1,157 @@
+/** `survey` and `explain` output: the table, the JSON document, the per-device explanation. */
+import { CATALOG, type Finding, type Target } from '../checks/finding.js';
+import type { DeviceReport, Survey } from '../checks/index.js';
+import type { Device } from '../host/model.js';
+import { hex4, printable, rangeSize } from './format.js';
+
+export const SURVEY_SCHEMA = 'assignable/survey/v1';
+
+export interface Style {
+  color: boolean;
+}
+
+const COLORS = { assignable: '32', warnings: '33', blocked: '31', dim: '2', bold: '1' } as const;
+function paint(s: Style, what: keyof typeof COLORS, text: string): string {
+  return s.color ? `\x1b[${COLORS[what]}m${text}\x1b[0m` : text;
+}
+
+function pad(text: string, width: number): string {
+  return text.length > width ? text.slice(0, width - 1) + '…' : text.padEnd(width);
+}
+
+export function slotLabel(d: Device): string {
+  if (!d.slot) return '-';
+  if (d.slot.embedded) return 'emb';
+  return d.slot.physical !== null ? String(d.slot.physical) : '?';
+}
+
+function groupLabel(d: Device): string {
+  return d.iommuGroup === undefined ? '?' : d.iommuGroup === null ? 'none' : String(d.iommuGroup);
+}
+
+function hostLine(sv: Survey): string[] {
+  const h = sv.host;
+  const sys = h.system ? `${h.system.manufacturer ?? ''} ${h.system.product ?? ''}`.trim() : h.system === null ? 'no SMBIOS' : 'system unknown';
+  const kernel = h.kernel ? `kernel ${h.kernel.release}` : 'kernel unknown';
+  const s = sv.iommu;
+  const vendor = s.vendor === 'intel' ? 'Intel VT-d (DMAR)' : s.vendor === 'amd' ? 'AMD-Vi (IVRS)' : s.vendor === null ? 'none in firmware' : 'tables not captured';
+  const enabled = s.kernelEnabled === true ? 'enabled by the kernel' : s.kernelEnabled === false ? 'NOT enabled by the kernel' : 'kernel state unknown';
+  const ir = s.interruptRemapping === true ? 'interrupt remapping yes' : s.interruptRemapping === false ? 'interrupt remapping NO' : 'interrupt remapping unknown';
+  return [`${sys} — ${kernel} — ${h.origin.kind === 'live' ? 'this host' : h.origin.description}`, `IOMMU: ${vendor}${s.vendor ? `, ${enabled}, ${ir}` : ''}`];
+}
+
+export function renderSurvey(sv: Survey, target: Target, all: boolean, style: Style): string {
+  const out: string[] = [...hostLine(sv)];
+  for (const f of sv.hostFindings) out.push(`${f.severity === 'blocker' ? paint(style, 'blocked', 'BLOCKER') : paint(style, 'warnings', 'WARNING')} ${f.code}: ${f.message}`);
+  out.push('');
+  const shown = sv.devices.filter((r) => all || !r.hidden);
+  out.push(paint(style, 'bold', `${'ADDRESS'.padEnd(13)} ${'SLOT'.padEnd(4)} ${'NAME'.padEnd(44)} ${'GROUP'.padEnd(5)} ${target.toUpperCase().padEnd(10)} FIRST REASON`));
+  for (const r of shown) {
+    const v = r.verdicts[target];
+    const first = v.reasons[0];
+    const reason = first ? `${first}: ${CATALOG[first].title}` : '';
+    out.push(`${r.device.address.padEnd(13)} ${slotLabel(r.device).padEnd(4)} ${pad(printable(r.device.name), 44)} ${groupLabel(r.device).padEnd(5)} ${paint(style, v.status, v.status.padEnd(10))} ${reason}`);
+  }
+  const hidden = sv.devices.length - shown.length;
+  const counts = { assignable: 0, warnings: 0, blocked: 0 };
+  for (const r of shown) counts[r.verdicts[target].status]++;
+  out.push('');
+  out.push(`${shown.length} device(s): ${counts.assignable} assignable, ${counts.warnings} with warnings, ${counts.blocked} blocked for ${target}${hidden > 0 ? `; ${hidden} bridges and chipset functions hidden (--all)` : ''}.`);
+  out.push(`Details and fixes: assignable explain <address|slotN|name>.${target === 'vfio' ? ' Hyper-V or ESXi: --target dda|esxi.' : ''}`);
+  for (const n of sv.host.notes) out.push(paint(style, 'dim', `note: ${n.message}`));
+  return out.join('\n') + '\n';
+}
+
+function findingJson(f: Finding) {
+  return { code: f.code, severity: f.severity, message: f.message, evidence: f.evidence, fixes: f.fixes };
+}
+
+export function deviceJson(r: DeviceReport) {
+  const d = r.device;
+  return {
+    address: d.address,
+    vendorId: d.config.vendorId,
+    deviceId: d.config.deviceId,
+    classCode: d.classCode,
+    className: d.className,
+    name: d.name,
+    iommuGroup: d.iommuGroup ?? null,
+    driver: d.driver ?? null,
+    hidden: r.hidden,
+    slot: d.slot ? { physical: d.slot.physical, designation: d.slot.designation, hpeRmrdsSlot: d.slot.hpeRmrdsSlot, embedded: d.slot.embedded, sources: d.slot.sources } : null,
+    rmrr: d.rmrr.map((h) => ({ base: h.base, limit: h.limit, structure: h.structure, scope: h.scope, viaBridge: h.viaBridge })),
+    ivmd: d.ivmd.map((h) => ({ start: h.start, length: h.length, type: h.type, flags: h.flags })),
+    findings: r.findings.map(findingJson),
+    verdicts: r.verdicts,
+  };
+}
+
+export function surveyJson(sv: Survey, target: Target | null) {
+  const h = sv.host;
+  return {
+    target,
+    host: {
+      system: h.system ?? null,
+      kernel: h.kernel ?? null,
+      cmdline: h.cmdline ?? null,
+      iommu: {
+        vendor: sv.iommu.vendor ?? null,
+        firmware: sv.iommu.firmware,
+        kernelEnabled: sv.iommu.kernelEnabled ?? null,
+        interruptRemapping: sv.iommu.interruptRemapping ?? null,
+        relaxRmrrAvailable: sv.iommu.relaxRmrrAvailable ?? null,
+        relaxRmrrActive: sv.iommu.relaxRmrrActive,
+      },
+      findings: sv.hostFindings.map(findingJson),
+      notes: h.notes,
+    },
+    devices: sv.devices.map(deviceJson),
+  };
+}
+
+const MARK = { blocker: '✗', warning: '!', info: 'i' } as const;
+
+export function renderExplain(sv: Survey, r: DeviceReport, style: Style): string {
+  const d = r.device;
+  const out: string[] = [];
+  out.push(paint(style, 'bold', `${d.address}  ${printable(d.name)} [${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}]`));
+  out.push(`  ${d.className} (${(d.classCode >> 8).toString(16).padStart(4, '0')}), driver ${d.driver === undefined ? 'unknown' : (d.driver ?? 'none')}, IOMMU group ${groupLabel(d)}${d.parent ? `, behind ${d.parent}` : ''}`);
+  if (d.slot) {
+    const what = d.slot.embedded ? `embedded (${d.slot.designation ?? 'onboard'}): no slot` : `slot ${d.slot.physical ?? '?'}${d.slot.designation ? ` (${d.slot.designation})` : ''}${d.slot.hpeRmrdsSlot ? `, HPE ${d.slot.hpeRmrdsSlot}` : ''}`;
+    out.push(`  ${what}`);
+    for (const s of d.slot.sources) out.push(paint(style, 'dim', `    from ${s}`));
+  } else out.push('  slot unknown');
+  const vs = (['vfio', 'dda', 'esxi'] as const).map((t) => `${t} ${paint(style, r.verdicts[t].status, r.verdicts[t].status)}${r.verdicts[t].reasons.length ? ` (${r.verdicts[t].reasons.join(', ')})` : ''}`);
+  out.push(`  verdicts: ${vs.join(' · ')}`);
+  const all = [...sv.hostFindings, ...r.findings];
+  const order = { blocker: 0, warning: 1, info: 2 };
+  for (const f of all.sort((a, b) => order[a.severity] - order[b.severity])) {
+    out.push('');
+    const col = f.severity === 'blocker' ? 'blocked' : f.severity === 'warning' ? 'warnings' : 'dim';
+    out.push(`${paint(style, col, MARK[f.severity])} ${f.code}${f.device === null ? ' (host)' : ''}: ${f.message}`);
+    for (const e of f.evidence) out.push(`    · ${e}`);
+    for (const x of f.fixes) {
+      out.push(`    ${x.rank}. ${x.title} [risk: ${x.risk}]${x.detail ? ` — ${x.detail}` : ''}`);
+      for (const c of x.commands ?? []) out.push(`         ${c.startsWith('#') ? c : `$ ${c}`}`);
+    }
+  }
+  if (d.rmrr.length > 0) {
+    out.push('');
+    out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** `explain` and `fix` accept an address ("0000:06:00.0", "06:00.0"), a slot ("slot2") or a name fragment. */
+export function findDevices(sv: Survey, query: string): DeviceReport[] {
+  const q = query.trim().toLowerCase();
+  const addr = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})(?:\.([0-7]))?$/.exec(q);
+  if (addr) {
+    const seg = (addr[1] ?? '0000').padStart(4, '0');
+    const prefix = `${seg}:${addr[2]}:${addr[3]}`;
+    return sv.devices.filter((r) => (addr[4] !== undefined ? r.device.address === `${prefix}.${addr[4]}` : r.device.address.startsWith(prefix + '.')));
+  }
+  const slot = /^slot\s*(\d+)$/.exec(q);
+  if (slot) return sv.devices.filter((r) => r.device.slot?.physical === Number(slot[1]) && !r.device.isBridge);
+  return sv.devices.filter((r) => !r.device.isBridge && `${r.device.name} ${r.device.className}`.toLowerCase().includes(q));
+}

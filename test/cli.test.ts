@@ -241,6 +241,11 @@ describe('ivrs and smbios commands', () => {
     assert.equal(j.source, 'sysfs');
     assert.equal(j.structures.length, 72);
   });
+  it('dmidecode\'s "No SMBIOS nor DMI entry point found" is absence (exit 4), not bad input', async () => {
+    const r = await run('smbios', fixture('smbios', 'no-smbios.dmidecode.txt'));
+    assert.equal(r.code, EXIT.ABSENT);
+    assert.match(r.err, /dmidecode found no SMBIOS/);
+  });
   it('--type must be a number', async () => {
     assert.equal((await run('smbios', fixture('smbios/raw', 'dell-poweredge-r630-gosmbios.dump'), '--type', 'slots')).code, EXIT.INPUT);
   });

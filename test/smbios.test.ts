@@ -233,7 +233,7 @@ describe('dmidecode text reader', () => {
     });
   }
 
-  const texts = fixtureFiles('smbios', '.dmidecode.txt');
+  const texts = fixtureFiles('smbios', '.dmidecode.txt').filter((f) => f !== 'no-smbios.dmidecode.txt');
   it('has every machine of the corpus', () => assert.equal(texts.length, 75));
   for (const file of texts) {
     it(`${file}: types 1, 9, 41 and 203 parse and agree with dmidecode's lines`, () => {

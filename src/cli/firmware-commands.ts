@@ -82,6 +82,9 @@ function wrap<T>(file: string | undefined, f: () => T): T {
 /** A file is a dmidecode text, a --dump-bin dump, an RSMB blob or a bare table. */
 export function loadSmbiosFile(file: string, fs: Fs = realFs): Smbios {
   const bytes = readInput(file, 'SMBIOS', fs);
+  if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(new TextDecoder('latin1').decode(bytes))) {
+    throw new SourceError('absent', file, `${file}: dmidecode found no SMBIOS on that machine ("No SMBIOS nor DMI entry point found")`);
+  }
   return wrap(file, () => (looksLikeText(bytes) ? decodeDmidecodeText(new TextDecoder('latin1').decode(bytes)) : decodeSmbiosFile(bytes)));
 }
 

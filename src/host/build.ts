@@ -125,6 +125,11 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
   });
 
   const notes = [...facts.notes];
+  // What is unknown, whichever source left it so.
+  if (facts.functions.length > 0 && groups === undefined) notes.push({ code: 'GROUPS_UNKNOWN', message: 'IOMMU group membership is unknown (not in the capture; lspci 3.6+ prints "IOMMU group" lines, `assignable collect` records them)' });
+  if (facts.dmar === undefined && facts.ivrs === undefined) notes.push({ code: 'IOMMU_TABLES_UNKNOWN', message: 'the ACPI DMAR/IVRS tables are unknown: RMRR and IVMD reservations could not be checked (give --acpidump or --dmar, or run as root)' });
+  if (facts.smbios === undefined) notes.push({ code: 'SMBIOS_UNKNOWN', message: 'SMBIOS is unknown: slot numbers and onboard records from it are missing (give --dmidecode, or run as root)' });
+  if (facts.kernelRelease === undefined) notes.push({ code: 'KERNEL_UNKNOWN', message: 'the kernel version is unknown: the RMRR rule and message are predicted for a current kernel (give --kernel, or a dmesg with its "Linux version" line)' });
   // One note per scope that names nothing here, however many RMRRs repeat it.
   const unresolved = new Map<string, number[]>();
   for (const u of rmrr?.unresolved ?? []) {

@@ -71,7 +71,6 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
     functions = wrap(o.lspci, () => functionsFromLspci(t));
     used.push(`lspci ${o.lspci}`);
     if (functions.length === 0) throw new InputFailure(o.lspci, new Error('no PCI function in this file (expected lspci -vvv or -xxx output)'));
-    if (!functions.some((f) => f.lspci?.iommuGroup !== null)) notes.push({ code: 'GROUPS_UNKNOWN', message: 'the lspci capture has no "IOMMU group" lines (lspci 3.6+ on a kernel with the IOMMU on prints them): group membership is unknown' });
     if (functions.some((f) => f.lspci?.capabilitiesDenied)) notes.push({ code: 'CAPS_DENIED', message: 'lspci ran without root ("Capabilities: <access denied>"): FLR, ACS, MSI and PCIe port types are unknown for those functions' });
   } else {
     notes.push({ code: 'NO_PCI_DATA', message: 'no lspci capture given (--lspci): there are no devices to judge' });
@@ -107,18 +106,15 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
     ivrs = wrap(f, () => decodeIvrsTable(acpiTableFromBytes(readInput(f, 'IVRS', fs), 'IVRS')));
     used.push(`IVRS ${f}`);
   }
-  if (dmar === undefined && ivrs === undefined) {
-    notes.push({ code: 'IOMMU_TABLES_UNKNOWN', message: 'no ACPI tables given (--acpidump, --dmar, --ivrs): RMRR and IVMD reservations are unknown' });
-  }
 
-  let smbios: Smbios | undefined;
+  let smbios: Smbios | null | undefined;
   if (o.dmidecode) {
     const f = o.dmidecode;
     const bytes = readInput(f, 'dmidecode', fs);
-    smbios = wrap(f, () => (looksLikeText(bytes) ? decodeDmidecodeText(text(bytes)) : decodeSmbiosFile(bytes)));
+    // dmidecode says so when the firmware has no SMBIOS (common in virtual machines).
+    if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(text(bytes))) smbios = null;
+    else smbios = wrap(f, () => (looksLikeText(bytes) ? decodeDmidecodeText(text(bytes)) : decodeSmbiosFile(bytes)));
     used.push(`dmidecode ${f}`);
-  } else {
-    notes.push({ code: 'SMBIOS_UNKNOWN', message: 'no dmidecode capture given (--dmidecode): slot numbers from SMBIOS are unknown' });
   }
 
   let dmesg: string | undefined;
@@ -131,7 +127,6 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
     kernelRelease ??= k.release;
     cmdline ??= k.cmdline;
   }
-  if (!kernelRelease) notes.push({ code: 'KERNEL_UNKNOWN', message: 'kernel version unknown (give --kernel, or a dmesg with its "Linux version" line): the exact RMRR rule and message cannot be predicted' });
 
   const facts: HostFacts = {
     origin: { kind: 'capture', description: used.join(', ') || 'no files' },

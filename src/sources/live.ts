@@ -188,6 +188,7 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
   if (names === undefined) throw new SourceError('not-found', devDir, `${devDir} does not exist: not a Linux host (or not a capture directory)`);
   let short = 0;
   const functions: FunctionFacts[] = [];
+  const groupsKnown = fs.existsSync(join(root, 'sys/kernel/iommu_groups')) || fs.existsSync(join(root, 'sys/kernel'));
   for (const name of names.sort()) {
     const address = parseAddress(name);
     if (!address) continue;
@@ -232,7 +233,6 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
     const group = readLinkBase(fs, join(dir, 'iommu_group'));
     const sysfs: FunctionFacts['sysfs'] = {
       driver: readLinkBase(fs, join(dir, 'driver')),
-      iommuGroup: group !== null && /^\d+$/.test(group) ? Number(group) : null,
       // Kernels before 5.15 have no reset_method; a missing `reset` file still means "no reset".
       resetMethods: resetMethod !== undefined ? resetMethod.trim().split(/\s+/).filter(Boolean) : resetExists ? undefined : [],
       bootVga: bootVga === undefined ? null : bootVga.trim() === '1',
@@ -242,6 +242,8 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
       netInterfaces: listDir(fs, join(dir, 'net')) ?? [],
     };
     if (resource !== undefined) sysfs.bars = parseResource(resource);
+    // "No group" only means something when the kernel has IOMMU groups at all.
+    if (groupsKnown) sysfs.iommuGroup = group !== null && /^\d+$/.test(group) ? Number(group) : null;
     if (link) sysfs.ancestors = path.slice(0, -1);
     functions.push({ address, config, configSource: 'bytes', sysfs });
   }

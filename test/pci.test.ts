@@ -1,0 +1,146 @@
+/**
+ * PCI config space: every function of pciutils' real dumps decoded from its bytes and held
+ * against lspci 3.13's decode of the same dump (capability offsets, ACS bits, bridge buses,
+ * FLR, PM NoSoftRst, MSI, MSI-X, PCIe port type, SR-IOV), and the topology we build against
+ * lspci's tree. The lspci text is read here with small regexes of the test's own.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodePciConfig, type PciConfig } from '../src/firmware/pci/config.js';
+import { configFromLspci, parseLspci } from '../src/firmware/pci/lspci-text.js';
+import { buildHost } from '../src/host/build.js';
+import { functionsFromLspci } from '../src/sources/capture-files.js';
+import { treeParents } from './oracle/lspci-tree.js';
+import { fixtureFiles, fixtureText } from './helpers.js';
+
+const DIR = 'pci/pciutils-tests';
+const dumps = fixtureFiles(DIR, '.dump.txt');
+
+interface Oracle {
+  address: string;
+  capOffsets: number[];
+  text: string;
+}
+
+/** Split lspci -vvv output into functions (header line → its indented block). */
+function oracleBlocks(text: string): Oracle[] {
+  const out: Oracle[] = [];
+  for (const chunk of text.split(/\n(?=(?:[0-9a-f]{4,8}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] )/)) {
+    const m = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) /.exec(chunk);
+    if (!m) continue;
+    const address = `${(m[1] ?? '0000').padStart(4, '0')}:${m[2]}`;
+    const capOffsets = [...chunk.matchAll(/^\tCapabilities: \[([0-9a-f]+)(?: v\d+)?\]/gm)].map((c) => parseInt(c[1]!, 16));
+    out.push({ address, capOffsets, text: chunk });
+  }
+  return out;
+}
+
+const bitsIn = (line: string | undefined, names: string[]) => (line ? names.filter((n) => new RegExp(`\\b${n}\\+`).test(line)) : undefined);
+const ACS = ['SrcValid', 'TransBlk', 'ReqRedir', 'CmpltRedir', 'UpstreamFwd', 'EgressCtrl', 'DirectTrans'];
+const PORT: Array<[RegExp, number]> = [
+  [/Express \(v\d\) Legacy Endpoint/, 1],
+  [/Express \(v\d\) Root Complex Integrated Endpoint/, 9],
+  [/Express \(v\d\) Root Complex Event Collector/, 10],
+  [/Express \(v\d\) Root Port/, 4],
+  [/Express \(v\d\) Upstream Port/, 5],
+  [/Express \(v\d\) Downstream Port/, 6],
+  [/Express \(v\d\) PCI-Express to PCI\/PCI-X Bridge/, 7],
+  [/Express \(v\d\) PCI\/PCI-X to PCI-Express Bridge/, 8],
+  [/Express \(v\d\) Endpoint/, 0],
+];
+/** The lines of one register, with lspci's wrapped continuation lines. */
+function register(text: string, name: string): string | undefined {
+  const m = new RegExp(`\\t\\t${name}:[^\\n]*(?:\\n\\t\\t\\t[^\\n]*)*`).exec(text);
+  return m?.[0];
+}
+
+function compare(ours: PciConfig, o: Oracle, w: string): void {
+  const offsets = [...(ours.capabilities ?? []), ...(ours.extendedCapabilities ?? [])].map((c) => c.offset);
+  assert.deepEqual(offsets, o.capOffsets, `${w}: capability offsets`);
+  const t = o.text;
+  const acsCap = /\t\tACSCap:[^\n]*/.exec(t)?.[0];
+  const acsCtl = /\t\tACSCtl:[^\n]*/.exec(t)?.[0];
+  if (acsCap) {
+    assert.deepEqual(ours.acs?.capability, bitsIn(acsCap, ACS), `${w}: ACS capability`);
+    assert.deepEqual(ours.acs?.control, bitsIn(acsCtl, ACS), `${w}: ACS control`);
+  } else if (ours.extendedCapabilities) {
+    assert.equal(ours.acs, null, `${w}: no ACS`);
+  }
+  const bus = /\tBus: primary=([0-9a-f]+), secondary=([0-9a-f]+), subordinate=([0-9a-f]+)/.exec(t);
+  if (bus) assert.deepEqual(ours.bridge, { primary: parseInt(bus[1]!, 16), secondary: parseInt(bus[2]!, 16), subordinate: parseInt(bus[3]!, 16) }, `${w}: bridge buses`);
+  const devCap = register(t, 'DevCap');
+  if (devCap) assert.equal(ours.pcie?.flr, /FLReset\+/.test(devCap), `${w}: FLR`);
+  const pmStatus = /Power Management version[^\n]*\n(?:\t\t[^\n]*\n)*?\t\tStatus: ([^\n]*)/.exec(t)?.[1];
+  if (pmStatus && /NoSoftRst/.test(pmStatus)) assert.equal(ours.pm?.noSoftReset, /NoSoftRst\+/.test(pmStatus), `${w}: NoSoftRst`);
+  const msi = /Capabilities: \[[0-9a-f]+\] MSI: ([^\n]*)/.exec(t)?.[1];
+  if (msi) {
+    assert.equal(ours.msi?.enabled, /Enable\+/.test(msi), `${w}: MSI enable`);
+    assert.equal(ours.msi?.vectors, Number(/Count=\d+\/(\d+)/.exec(msi)![1]), `${w}: MSI vectors`);
+  } else if (ours.capabilities) assert.equal(ours.msi, null, `${w}: no MSI`);
+  const msix = /Capabilities: \[[0-9a-f]+\] MSI-X: ([^\n]*)/.exec(t)?.[1];
+  if (msix) {
+    assert.equal(ours.msix?.enabled, /Enable\+/.test(msix), `${w}: MSI-X enable`);
+    assert.equal(ours.msix?.tableSize, Number(/(?:Count|TabSize)=(\d+)/.exec(msix)![1]), `${w}: MSI-X size`);
+  }
+  const express = /Capabilities: \[[0-9a-f]+\] (Express[^\n]*)/.exec(t)?.[1];
+  if (express) assert.equal(ours.pcie?.portType, PORT.find(([re]) => re.test(express))?.[1], `${w}: port type (${express})`);
+  else if (ours.capabilities) assert.equal(ours.pcie, null, `${w}: not PCI Express`);
+  const vfs = /Total VFs: (\d+)/.exec(t);
+  if (vfs) assert.equal(ours.sriov?.totalVfs, Number(vfs[1]), `${w}: SR-IOV total VFs`);
+}
+
+describe('PCI config space decoder against lspci 3.13, every pciutils dump', () => {
+  it('has the pciutils dumps (41)', () => assert.equal(dumps.length, 41));
+  let functions = 0;
+  for (const file of dumps) {
+    it(file, () => {
+      const dump = parseLspci(fixtureText(DIR, file));
+      const oracle = oracleBlocks(fixtureText(DIR, file.replace('.dump.txt', '.lspci313-vvvnn.txt')));
+      assert.ok(dump.functions.length > 0);
+      for (const fn of dump.functions) {
+        const address = `${fn.address.segment.toString(16).padStart(4, '0')}:${fn.address.bus.toString(16).padStart(2, '0')}:${fn.address.device.toString(16).padStart(2, '0')}.${fn.address.function}`;
+        const o = oracle.find((x) => x.address === address);
+        assert.ok(o, `${file}: lspci shows no ${address}`);
+        assert.ok(fn.config && fn.config.length >= 64, `${file} ${address}: hex dump`);
+        compare(decodePciConfig(fn.config), o, `${file} ${address}`);
+        functions++;
+      }
+    });
+  }
+  it('covered every function (172)', () => assert.equal(functions, 172));
+});
+
+describe("our lspci text reader against our byte decoder (what users paste vs what bytes say)", () => {
+  for (const file of dumps) {
+    it(file, () => {
+      const dump = parseLspci(fixtureText(DIR, file));
+      const text = parseLspci(fixtureText(DIR, file.replace('.dump.txt', '.lspci313-vvvnn.txt')));
+      for (const fn of dump.functions) {
+        const t = text.functions.find((x) => JSON.stringify(x.address) === JSON.stringify(fn.address))!;
+        const a = decodePciConfig(fn.config!);
+        const b = configFromLspci(t);
+        const w = `${file} ${JSON.stringify(fn.address)}`;
+        assert.deepEqual(b.capabilities?.map((c) => c.offset), a.capabilities?.map((c) => c.offset), `${w} caps`);
+        // ID 0x0002 and 0x0009 are both "Virtual Channel" to lspci.
+        const ids = (c: PciConfig) => c.capabilities?.map((x) => x.id).concat((c.extendedCapabilities ?? []).map((x) => (x.id === 9 ? 2 : x.id)));
+        if (b.extendedCapabilities?.length) assert.deepEqual(ids(b), ids(a), `${w} capability ids`);
+        for (const k of ['pm', 'msi', 'msix', 'pcie', 'bridge'] as const) assert.deepEqual(b[k], a[k], `${w} ${k}`);
+        // Text cannot tell "no extended capabilities" from "not read": unknown is allowed there.
+        for (const k of ['acs', 'sriov', 'ari', 'ats'] as const) if (b[k] !== undefined) assert.deepEqual(b[k], a[k], `${w} ${k}`);
+      }
+    });
+  }
+});
+
+describe('topology against lspci -t', () => {
+  for (const file of fixtureFiles(DIR, '.lspci313-tvnn.txt')) {
+    it(file, () => {
+      const expected = treeParents(fixtureText(DIR, file));
+      const host = buildHost({ origin: { kind: 'capture', description: file }, functions: functionsFromLspci(fixtureText(DIR, file.replace('.lspci313-tvnn.txt', '.dump.txt'))), notes: [] });
+      assert.equal(host.devices.length, expected.size, 'function count');
+      for (const d of host.devices) assert.equal(d.parent, expected.get(d.address), `${d.address}: parent`);
+      // Children agree with parents.
+      for (const d of host.devices) for (const c of d.children) assert.equal(host.byAddress.get(c)!.parent, d.address);
+    });
+  }
+});

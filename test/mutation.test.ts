@@ -17,7 +17,20 @@ import { decodeSmbiosFile } from '../src/firmware/smbios/index.js';
 import { renderDmar, renderIvrs, renderSmbios } from '../src/report/firmware-text.js';
 import { renderFields } from '../src/report/format.js';
 import { SCHEMAS, toJson } from '../src/report/json.js';
+import { decodePciConfig } from '../src/firmware/pci/config.js';
+import { parseLspci } from '../src/firmware/pci/lspci-text.js';
+import { buildHost } from '../src/host/build.js';
+import { runSurvey } from '../src/checks/index.js';
+import { renderSurvey, surveyJson, SURVEY_SCHEMA } from '../src/report/survey.js';
+import { functionsFromLspci } from '../src/sources/capture-files.js';
+import { collect } from '../src/sources/collect.js';
+import { SourceError } from '../src/sources/errors.js';
+import { realFs } from '../src/sources/fs.js';
+import { readLiveHost } from '../src/sources/live.js';
+import { memFs } from '../src/sources/memfs.js';
+import { readTar, writeTar } from '../src/sources/tar.js';
 import { fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
+import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 /** mulberry32: small, seedable, good enough to pick offsets. */
 function rng(seed: number): () => number {
@@ -226,4 +239,66 @@ describe('mutated text inputs', { timeout: 300_000 }, () => {
       assert.ok(tally.ok > 0, JSON.stringify(tally));
     });
   }
+});
+
+describe('mutated PCI config space and lspci captures', { timeout: 300_000 }, () => {
+  const dumps = ['asus-p6t6-pciutils-tree', 'pciutils-cap-dvsec-cxl', 'pciutils-cap-pcie-2', 'pciutils-broken-ecaps', 'pciutils-cap-ide'];
+  for (const [i, stem] of dumps.entries()) {
+    it(`config bytes of ${stem}`, () => {
+      const fns = parseLspci(fixtureText('pci/pciutils-tests', `${stem}.dump.txt`)).functions;
+      const tally: Tally = { ok: 0, decodeErrors: 0 };
+      for (const fn of fns) {
+        const orig = fn.config!;
+        // Capability pointers and extended headers are the length fields of config space.
+        const c = decodePciConfig(orig);
+        const fields: Array<{ offset: number; size: 1 | 2 | 4 }> = [{ offset: 0x34, size: 1 }, { offset: 0x06, size: 2 }];
+        for (const cap of c.capabilities ?? []) fields.push({ offset: cap.offset + 1, size: 1 });
+        for (const cap of c.extendedCapabilities ?? []) fields.push({ offset: cap.offset + 2, size: 2 });
+        for (const [n, m] of [...mutations(orig, fields, 6000 + i, 300)].entries()) {
+          check(tally, `${stem} ${JSON.stringify(fn.address)} mutation ${n}`, () => {
+            const d = decodePciConfig(m);
+            assert.ok((d.capabilities?.length ?? 0) <= 48 && (d.extendedCapabilities?.length ?? 0) <= 1024, 'capability walk terminates');
+          });
+        }
+      }
+      assert.ok(tally.ok > 0 && tally.decodeErrors > 0, JSON.stringify(tally));
+    });
+  }
+  for (const [i, stem] of ['asus-p6t6-pciutils-tree', 'fujitsu-esprimo-p8010-pciutils-tree'].entries()) {
+    it(`lspci text of ${stem}, through the whole survey`, () => {
+      const text = fixtureText('pci/pciutils-tests', `${stem}.dump.txt`);
+      const tally: Tally = { ok: 0, decodeErrors: 0 };
+      for (const [n, m] of [...textMutations(text, 7000 + i, 300)].entries()) {
+        check(tally, `${stem} mutation ${n}`, () => {
+          const sv = runSurvey(buildHost({ origin: { kind: 'capture', description: 'fuzz' }, functions: functionsFromLspci(m), notes: [] }));
+          JSON.parse(toJson(SURVEY_SCHEMA, surveyJson(sv, 'vfio')));
+          renderSurvey(sv, 'vfio', true, { color: false });
+        });
+      }
+      assert.ok(tally.ok > 0, JSON.stringify(tally));
+    });
+  }
+});
+
+describe('mutated capture archives', { timeout: 300_000 }, () => {
+  it('a collected capture, cut and bit-flipped: DecodeError or SourceError, never anything else', () => {
+    const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', 'fujitsu-esprimo-p8010-pciutils-tree.dump.txt'), { kernel: '5.4.0', cmdline: 'quiet' });
+    const tar = writeTar(collect(root, realFs, { redact: false, toolVersion: 'test', created: '2026-01-01T00:00:00Z' }).entries);
+    const r = rng(8000);
+    let ok = 0;
+    let refused = 0;
+    for (let n = 0; n < 600; n++) {
+      const m = n % 2 === 0 ? tar.slice(0, Math.floor(r() * tar.length)) : tar.slice();
+      if (n % 2 === 1) for (let k = 0; k < 8; k++) m[Math.floor(r() * m.length)] = Math.floor(r() * 256);
+      try {
+        const facts = readLiveHost('/', memFs(readTar(m)));
+        runSurvey(buildHost(facts));
+        ok++;
+      } catch (e) {
+        if (!(e instanceof DecodeError) && !(e instanceof SourceError)) assert.fail(`mutation ${n}: ${e instanceof Error ? e.stack : String(e)}`);
+        refused++;
+      }
+    }
+    assert.ok(ok > 0 && refused > 0, `${ok} ok, ${refused} refused`);
+  });
 });

@@ -8,7 +8,7 @@
  * (Node.js start-up included) and the decode-and-render work inside it.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,22 @@ function main(): void {
       'iasl -d (ACPICA)',
     );
     rmSync(work, { recursive: true, force: true });
+  }
+
+  // The survey of the largest real capture (most functions) beside lspci reading the same dump.
+  const pciDir = join(ROOT, 'test/fixtures/pci/pciutils-tests');
+  const dumps = readdirSync(pciDir).filter((f) => f.endsWith('.dump.txt'));
+  const count = (f: string) => (readFileSync(join(pciDir, f), 'latin1').match(/^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] /gm) ?? []).length;
+  const largest = dumps.map((f) => [f, count(f)] as const).sort((a, b) => b[1] - a[1])[0]!;
+  process.stdout.write(`PCI capture: ${largest[0]} (${largest[1]} functions)\n`);
+  if (need('lspci', 'pciutils')) {
+    const file = join(pciDir, largest[0]);
+    bench(
+      '  survey (parse, decode, build the host, check, print) vs lspci -F -vvv',
+      () => timed(process.execPath, [batch, 'survey', file], ROOT),
+      () => timed('lspci', ['-F', file, '-vvv'], ROOT),
+      'lspci -F dump -vvv',
+    );
   }
 }
 

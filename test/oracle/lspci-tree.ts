@@ -31,7 +31,7 @@ export function treeParents(text: string): Map<string, string | null> {
       const here: Ctx | undefined = ctx ?? byColumn.get(col - 2);
       if (!here) throw new Error(`tree: no parent for "${m[0]}" at column ${col} in: ${line}`);
       if (ctx) byColumn.set(col - 2, ctx);
-      const address = `${here.segment.toString(16).padStart(4, '0')}:${hex2(here.bus)}:${m[3]}.${m[4]}`;
+      const address: string = `${here.segment.toString(16).padStart(4, '0')}:${hex2(here.bus)}:${m[3]}.${m[4]}`;
       parents.set(address, here.parent);
       ctx = m[5] !== undefined ? { segment: here.segment, bus: parseInt(m[5], 16), parent: address } : null;
     }

@@ -69,7 +69,6 @@ export interface LspciCapture {
 }
 
 const HEAD = /^(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7]) (.*)$/;
-const HEX = /^([0-9a-f]{2,3}):((?: [0-9a-f]{2}){1,16})\s*$/;
 const LABEL = 'lspci text';
 
 function parseSize(s: string): bigint | null {
@@ -128,19 +127,67 @@ function parseRegion(index: number, text: string): LspciRegion {
   };
 }
 
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * A config-space hex line "xx: b0 b1 … b15" (or "xxx:" past 0xff), parsed by hand: a 4 KiB
+ * dump is 256 such lines per function, and this is the hot loop of reading lspci -xxxx.
+ * Returns the offset, or -1 if the line is not one; the bytes go to `out` at that offset.
+ */
+function hexLine(line: string, out: Uint8Array): { offset: number; count: number } | null {
+  const colon = line.charCodeAt(2) === 0x3a ? 2 : line.charCodeAt(3) === 0x3a ? 3 : -1;
+  if (colon < 0) return null;
+  let offset = 0;
+  for (let i = 0; i < colon; i++) {
+    const d = hexDigit(line.charCodeAt(i));
+    if (d < 0) return null;
+    offset = offset * 16 + d;
+  }
+  let count = 0;
+  let p = colon + 1;
+  while (p + 2 < line.length && line.charCodeAt(p) === 0x20 && count < 16) {
+    const hi = hexDigit(line.charCodeAt(p + 1));
+    const lo = hexDigit(line.charCodeAt(p + 2));
+    if (hi < 0 || lo < 0) break;
+    if (offset + count < out.length) out[offset + count] = hi * 16 + lo;
+    count++;
+    p += 3;
+  }
+  // Anything but trailing blanks after the bytes: not a hex line (e.g. a decoded "Bus: …" line).
+  for (; p < line.length; p++) if (line.charCodeAt(p) !== 0x20 && line.charCodeAt(p) !== 0x0d) return null;
+  return count > 0 ? { offset, count } : null;
+}
+
 export function parseLspci(text: string): LspciCapture {
   const functions: LspciFunction[] = [];
   let cur: LspciFunction | null = null;
   let cap: LspciCapability | null = null;
-  let hex: number[] | null = null;
+  const buf = new Uint8Array(4096);
+  let hexLength = 0;
   const lines = text.split('\n');
   const finishHex = () => {
-    if (cur && hex && hex.length > 0) cur.config = Uint8Array.from(hex);
-    hex = null;
+    if (cur && hexLength > 0) cur.config = buf.slice(0, hexLength);
+    hexLength = 0;
   };
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
-    const head = HEAD.exec(raw);
+    let raw = lines[i]!;
+    if (raw.charCodeAt(raw.length - 1) === 0x0d) raw = raw.slice(0, -1);
+    // Hex lines start at column 0 with a hex offset: test them before anything else.
+    if (cur && raw.length > 3 && raw.charCodeAt(0) !== 0x09) {
+      const hx = hexLine(raw, buf);
+      if (hx) {
+        if (hx.offset !== hexLength || hx.offset + hx.count > buf.length) {
+          throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${hx.offset.toString(16)} does not follow 0x${hexLength.toString(16)} for ${raw.slice(0, 3)}`, 'line');
+        }
+        hexLength += hx.count;
+        continue;
+      }
+    }
+    const head = raw.charCodeAt(0) !== 0x09 ? HEAD.exec(raw) : null;
     if (head) {
       finishHex();
       const h = parseHeader(head[5]!);
@@ -166,16 +213,6 @@ export function parseLspci(text: string): LspciCapture {
       continue;
     }
     if (!cur) continue;
-    const hx = HEX.exec(raw);
-    if (hx) {
-      const offset = parseInt(hx[1]!, 16);
-      hex ??= [];
-      if (offset !== hex.length) {
-        throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${offset.toString(16)} does not follow 0x${hex.length.toString(16)} for ${raw.slice(0, 3)}`, 'line');
-      }
-      for (const b of hx[2]!.trim().split(' ')) hex.push(parseInt(b, 16));
-      continue;
-    }
     if (raw.startsWith('\t\t') || raw.startsWith('\t\t\t')) {
       if (cap) cap.lines.push(raw.replace(/^\t+/, ''));
       continue;

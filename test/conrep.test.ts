@@ -10,7 +10,11 @@ import { diffSettings, lintSettings, platformOf } from '../src/remedies/hpe-rmrd
 import { builtinRmrdsSchema, rmrdsBit } from '../src/remedies/hpe-rmrds/rmrds.js';
 import { findSection, parseConrepSchema } from '../src/remedies/hpe-rmrds/schema.js';
 import { overrideFile, parseConrepSettings, writeConrepSettings, type ConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
-import { fixtureText } from './helpers.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { fixture, fixtureText } from './helpers.js';
 
 const C = 'conrep';
 const F = {
@@ -169,5 +173,52 @@ describe('lint and diff', () => {
     const a = parse(fixtureText(C, F.verify));
     const b: ConrepSettings = { ...a, sections: a.sections.map((s) => (s.name === 'RMRDS_Slot2' ? { ...s, value: 'Endpoints_Included' } : s)) };
     assert.deepEqual(diffSettings(a, b), { header: [], changed: [{ section: 'RMRDS_Slot2', a: 'Endpoints_Excluded', b: 'Endpoints_Included' }], onlyA: [], onlyB: [] });
+  });
+});
+
+describe('assignable conrep (CLI)', () => {
+  const run = async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
+    return { code, out, err };
+  };
+  it('lint: clean files exit 0; errors exit 1 with one line each', async () => {
+    const ok = await run('conrep', 'lint', fixture(C, F.verify));
+    assert.equal(ok.code, 0);
+    assert.match(ok.out, /16 section\(s\), clean against the built-in RMRDS definitions/);
+    const ok548 = await run('conrep', 'lint', fixture(C, F.ht), '--schema', fixture(C, F.schema548));
+    assert.equal(ok548.code, 0, ok548.out);
+    const bad = join(mkdtempSync(join(tmpdir(), 'assignable-conrep-')), 'bad.xml');
+    writeFileSync(bad, '<Conrep><Section name="RMRDS_Slot2">Excluded</Section><Section name="Slot99">x</Section></Conrep>');
+    const r = await run('conrep', 'lint', bad);
+    assert.equal(r.code, 1);
+    assert.equal(r.out.trim().split('\n').length, 2);
+    assert.match(r.out, /RMRDS_Slot2: value "Excluded" is not one of: Endpoints_Included, Endpoints_Excluded/);
+    const broken = join(mkdtempSync(join(tmpdir(), 'assignable-conrep-')), 'broken.xml');
+    writeFileSync(broken, '<Conrep>\n<Section name="x">\n');
+    const b = await run('conrep', 'lint', broken);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /^assignable: .*broken\.xml: conrep settings line \d+ \(XML\): /);
+    assert.equal(b.err.trim().split('\n').length, 1);
+  });
+  it('diff: the one section busterswt changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-conrep-'));
+    writeFileSync(join(dir, 'before.dat'), fixtureText(C, F.verify).replace('RMRDS_Slot2" helptext=".">Endpoints_Excluded', 'RMRDS_Slot2" helptext=".">Endpoints_Included'));
+    const r = await run('conrep', 'diff', join(dir, 'before.dat'), fixture(C, F.verify));
+    assert.equal(r.code, 1);
+    assert.equal(r.out, 'RMRDS_Slot2: Endpoints_Included → Endpoints_Excluded\n');
+    assert.equal((await run('conrep', 'diff', fixture(C, F.verify), fixture(C, F.verify))).code, 0);
+  });
+  it('decode: image → settings, and settings → image, both ways', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-conrep-'));
+    const image = join(dir, 'image.json');
+    writeFileSync(image, JSON.stringify({ platform: { platform: 'ProLiant DL360e Gen8', family: 'P73', romDate: '08/02/2014', procMan: 'Intel' }, nvram: '00'.repeat(4096), cmos: '00'.repeat(256), ev: {} }));
+    const w = await run('conrep', 'decode', image, '--settings', fixture(C, F.exclude), '-o', join(dir, 'after.json'));
+    assert.equal(w.code, 0, w.err);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'after.json'), 'utf8')).nvram.slice(0x26a * 2, 0x26a * 2 + 2), '02');
+    const r = await run('conrep', 'decode', join(dir, 'after.json'));
+    assert.equal(r.code, 0);
+    assert.deepEqual(parseConrepSettings(r.out).sections, parseConrepSettings(fixtureText(C, F.verify)).sections);
   });
 });

@@ -12,6 +12,10 @@ export const EXIT = {
   ENVIRONMENT: 3,
   /** The host's firmware does not provide what was asked for (no DMAR, no IVRS, no SMBIOS). */
   ABSENT: 4,
+  /** fix --apply/--rollback failed; the firmware settings (or boot files) are unchanged or were restored and read back. */
+  APPLY_FAILED: 5,
+  /** fix failed AND restoring failed: the state is unknown; the message says what to check by hand. */
+  APPLY_UNKNOWN: 6,
   /** A bug in assignable: the message says so; ASSIGNABLE_DEBUG=1 prints the stack. */
   INTERNAL: 70,
 } as const;

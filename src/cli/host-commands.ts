@@ -45,7 +45,9 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
 
 /** Names from pci.ids when lspci did not give them: the given file, else the system's. */
 export function nameLookup(o: HostSourceOptions, fs: Fs = realFs): NameLookup | undefined {
-  const candidates = o.pciIds ? [o.pciIds] : ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'].map((p) => join(o.root && o.capture === undefined ? o.root : '/', p));
+  const system = ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'];
+  // A host tree may carry its own pci.ids; otherwise this machine's names do.
+  const candidates = o.pciIds ? [o.pciIds] : [...(o.root && o.root !== '/' ? system.map((p) => join(o.root!, p)) : []), ...system];
   for (const p of candidates) {
     try {
       return pciIdsLookup(new TextDecoder().decode(fs.readFileSync(p)));

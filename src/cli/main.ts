@@ -6,6 +6,8 @@ import { guarded, stdio, type Io } from './run.js';
 import { runDmar, runIvrs, runSmbios, type FirmwareOptions } from './firmware-commands.js';
 import { runExplain, runSlots, runSurveyCommand, type SurveyOptions } from './host-commands.js';
 import { runCollect, type CollectCliOptions } from './collect-command.js';
+import { runFix, type FixOptions } from './fix-command.js';
+import { runConrepDecode, runConrepDiff, runConrepLint } from './conrep-command.js';
 import { VERSION } from '../version.js';
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
@@ -101,6 +103,50 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   ).action(async (o: SurveyOptions) => {
     code = await guarded(io, () => runSlots(io, o));
   });
+
+  hostSource(
+    program
+      .command('fix')
+      .description('plan the fix for a device blocked by an RMRR (HPE RMRDS slot switch, or the kernel\'s relax_rmrr); --apply does it')
+      .argument('[device]', 'an address, a slot (slot2) or part of a name')
+      .option('--apply', 'make the change: back up, write, read back (nothing is written without it)')
+      .option('--force', 'apply the HPE RMRDS change on a generation HPE does not document it for')
+      .option('--verify', 'after the reboot: is the device out of the RMRR now? (before/after)')
+      .option('--rollback [backup]', 'restore from the backup of the last change (with --apply)')
+      .option('--method <m>', 'rmrds (HPE firmware, the default when possible) or relax-rmrr (kernel)')
+      .option('--conrep <path>', 'the conrep program (default: conrep, hp-conrep, /opt/hp/hp-scripting-tools/bin/conrep)')
+      .option('--schema <file>', 'HPE\'s conrep_rmrds.xml (default: /opt/hp/hp-scripting-tools/etc/conrep_rmrds.xml, else built-in definitions)')
+      .option('--state-dir <dir>', 'backups, pending state and lock (default /var/lib/assignable, or ASSIGNABLE_STATE_DIR)')
+      .option('--json', 'the plan as JSON'),
+  ).action(async (device: string | undefined, o: FixOptions) => {
+    code = await guarded(io, () => runFix(io, device, o));
+  });
+
+  const conrep = program.command('conrep').description('read, check and decode HPE conrep schema and settings files');
+  conrep
+    .command('lint')
+    .argument('<file>', 'a conrep settings file (conrep -s output or a file to load)')
+    .option('--schema <file>', 'the conrep schema (default: built-in RMRDS definitions)')
+    .action(async (file: string, o: { schema?: string }) => {
+      code = await guarded(io, () => runConrepLint(io, file, o));
+    });
+  conrep
+    .command('diff')
+    .argument('<a>')
+    .argument('<b>')
+    .action(async (a: string, b: string) => {
+      code = await guarded(io, () => runConrepDiff(io, a, b));
+    });
+  conrep
+    .command('decode')
+    .description('an NVRAM/CMOS/EV image (JSON) to settings as conrep -s saves them; with --settings, the settings written into the image')
+    .argument('<image>', 'JSON { platform, nvram, cmos, ev } (hex)')
+    .option('--schema <file>', 'the conrep schema (default: built-in RMRDS definitions)')
+    .option('--settings <file>', 'write these settings into the image instead')
+    .option('-o, --output <file>', 'write the result here')
+    .action(async (image: string, o: { schema?: string; settings?: string; output?: string }) => {
+      code = await guarded(io, () => runConrepDecode(io, image, o));
+    });
 
   program
     .command('collect')

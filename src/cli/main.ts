@@ -125,6 +125,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   const conrep = program.command('conrep').description('read, check and decode HPE conrep schema and settings files');
   conrep
     .command('lint')
+    .description('check a settings file against the RMRDS definitions or a schema: unknown sections, values not allowed, platform mismatch, duplicates')
     .argument('<file>', 'a conrep settings file (conrep -s output or a file to load)')
     .option('--schema <file>', 'the conrep schema (default: built-in RMRDS definitions)')
     .action(async (file: string, o: { schema?: string }) => {
@@ -132,8 +133,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     });
   conrep
     .command('diff')
-    .argument('<a>')
-    .argument('<b>')
+    .description('the sections and header attributes two settings files differ in (exit 1 when they differ)')
+    .argument('<a>', 'a conrep settings file')
+    .argument('<b>', 'another one')
     .action(async (a: string, b: string) => {
       code = await guarded(io, () => runConrepDiff(io, a, b));
     });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -249,13 +249,34 @@ describe('this machine', () => {
     if (r.status === EXIT.ABSENT) assert.match(r.stdout, /IOMMU_ABSENT: The firmware exposes neither a DMAR/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
+  /**
+   * The built tool and its runtime dependencies in a world-readable directory: a clone may sit
+   * where nobody cannot read it (mktemp -d makes 0700 directories).
+   */
+  function readableCopy(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-nobody-'));
+    chmodSync(dir, 0o755);
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    const queue = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies ?? {});
+    for (const seen = new Set<string>(); queue.length; ) {
+      const name = queue.shift()!;
+      const from = join(ROOT, 'node_modules', name);
+      if (seen.has(name) || !existsSync(from)) continue;
+      seen.add(name);
+      cpSync(from, join(dir, 'node_modules', name), { recursive: true });
+      queue.push(...Object.keys(JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')).dependencies ?? {}));
+    }
+    return join(dir, 'dist/cli/main.js');
+  }
   it('without root it says what it could not read and carries on', () => {
     // As root, drop to nobody; otherwise we are not root already.
     const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
     const cmd = asNobody ? 'setpriv' : process.execPath;
-    const args = asNobody ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'survey', '--json'] : [bin, 'survey', '--json'];
+    const args = asNobody ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCopy(), 'survey', '--json'] : [bin, 'survey', '--json'];
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     assert.ok([EXIT.OK, EXIT.BLOCKED, EXIT.ABSENT].includes(r.status as 0), `status ${r.status}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.ok(j.devices.length > 0);
     assert.ok(j.host.notes.some((n: { code: string; message: string }) => n.code === 'NOT_ROOT' && /config space past 64 bytes/.test(n.message)), JSON.stringify(j.host.notes));

@@ -12,7 +12,7 @@ import { decodeDmarTable } from '../firmware/acpi/dmar.js';
 import { decodeIvrsTable } from '../firmware/acpi/ivrs.js';
 import { parseAcpiTable } from '../firmware/acpi/table.js';
 import { DecodeError } from '../firmware/errors.js';
-import { decodePciConfig, type PciConfig } from '../firmware/pci/config.js';
+import { capabilitiesUnread, decodePciConfig, type PciConfig } from '../firmware/pci/config.js';
 import { decodeSmbiosSysfs } from '../firmware/smbios/index.js';
 import { parseAddress } from '../host/address.js';
 import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedRegion } from '../host/model.js';
@@ -80,18 +80,7 @@ function configFromIds(vendor: number, device: number, classCode: number): PciCo
     subsystemId: null,
     bars: [],
     bridge: null,
-    capabilities: undefined,
-    extendedCapabilities: undefined,
-    chainProblems: [],
-    pm: undefined,
-    msi: undefined,
-    msix: undefined,
-    pcie: undefined,
-    acs: undefined,
-    ari: undefined,
-    ats: undefined,
-    sriov: undefined,
-    aer: undefined,
+    ...capabilitiesUnread(),
   };
 }
 

@@ -267,6 +267,24 @@ function readBars(v: ByteView, count: number): Bar[] {
   return bars;
 }
 
+/** The capability fields before they are read: undefined means unknown, not absent. */
+export function capabilitiesUnread(): Pick<PciConfig, 'capabilities' | 'extendedCapabilities' | 'chainProblems' | 'pm' | 'msi' | 'msix' | 'pcie' | 'acs' | 'ari' | 'ats' | 'sriov' | 'aer'> {
+  return {
+    capabilities: undefined,
+    extendedCapabilities: undefined,
+    chainProblems: [],
+    pm: undefined,
+    msi: undefined,
+    msix: undefined,
+    pcie: undefined,
+    acs: undefined,
+    ari: undefined,
+    ats: undefined,
+    sriov: undefined,
+    aer: undefined,
+  };
+}
+
 export function decodePciConfig(bytes: Uint8Array): PciConfig {
   const v = new ByteView(bytes, LABEL);
   const h = HEADER.read(v, 0);
@@ -308,18 +326,7 @@ export function decodePciConfig(bytes: Uint8Array): PciConfig {
     subsystemId,
     bars,
     bridge,
-    capabilities: undefined,
-    extendedCapabilities: undefined,
-    chainProblems: [],
-    pm: undefined,
-    msi: undefined,
-    msix: undefined,
-    pcie: undefined,
-    acs: undefined,
-    ari: undefined,
-    ats: undefined,
-    sriov: undefined,
-    aer: undefined,
+    ...capabilitiesUnread(),
   };
   // Standard capabilities live in 0x40..0xff: only known if we have 256 bytes.
   if (bytes.length >= 256) {

@@ -165,14 +165,7 @@ export function runFix(io: Io, device: string | undefined, o: FixOptions, fs: Fs
     io.out(renderDecision(x));
     return x.firmware.kind === 'nothing' ? EXIT.OK : EXIT.BLOCKED;
   }
-  const release = (() => {
-    try {
-      return acquireLock(dir);
-    } catch (e) {
-      if (e instanceof LockHeld) throw new SourceError('io', join(dir, 'lock'), e.message);
-      throw e;
-    }
-  })();
+  const release = lockOrFail(dir);
   try {
     if (x.chosen.kind === 'hpe-rmrds') return applyFirmware(io, x.chosen, o, r, dir, root, fs, runner, now);
     return applyKernel(io, x.chosen, r, dir, root, fs, runner, now);

@@ -111,7 +111,7 @@ export function applyRmrds(plan: RmrdsPlan, ctx: ConrepContext): ApplyOutcome {
       };
     }
     // Something else happened: restore whatever differs.
-    const changed = [...new Set([...d.changed.map((c) => c.section)])];
+    const changed = d.changed.map((c) => c.section);
     const why = d.changed.length === 0 ? `the read-back still shows ${plan.section} = ${current} (${loadSaid})` : `the read-back differs from the backup in ${d.changed.map((c) => `${c.section} (${c.a} → ${c.b})`).join(', ')} (${loadSaid})`;
     if (changed.length === 0) throw new ApplyError(`the change did not take: ${why}; the firmware settings are unchanged`, 'unchanged', transcript);
     const res = restoreSections(ctx, before.settings, changed, tag, transcript);

@@ -1,0 +1,83 @@
+/**
+ * The library entry point (`import … from 'assignable'`), documented in docs/library.md.
+ *
+ * Listed name by name on purpose: what is exported here is the supported surface, and
+ * anything else under dist/ is an internal that may change between releases.
+ */
+
+export { VERSION } from './version.js';
+
+// Errors: decoders throw DecodeError (table, offset, field); readers throw SourceError (kind, path).
+export { DecodeError } from './firmware/errors.js';
+export { SourceError, type SourceErrorKind } from './sources/errors.js';
+
+// Firmware decoders: pure, bytes or text in, typed objects out.
+export { parseAcpiTable, type AcpiTable, type AcpiHeader } from './firmware/acpi/table.js';
+export { parseAcpidumpText, type TextTable } from './firmware/acpi/acpidump.js';
+export { acpiTableFromBytes } from './firmware/acpi/input.js';
+export {
+  decodeDmar,
+  decodeDmarTable,
+  DMAR_FLAGS,
+  type Dmar,
+  type DmarStructure,
+  type DmarStructureType,
+  type Drhd,
+  type Rmrr,
+  type Atsr,
+  type Rhsa,
+  type Andd,
+  type Satc,
+  type Sidp,
+  type DeviceScope,
+  type PciPathElement,
+} from './firmware/acpi/dmar.js';
+export { decodeIvrs, decodeIvrsTable, type Ivrs, type IvrsBlock, type Ivhd, type IvhdEntry, type Ivmd } from './firmware/acpi/ivrs.js';
+export { decodeSmbiosFile, decodeSmbiosSysfs, decodeSmbiosTable, type Smbios, type SmbiosSource } from './firmware/smbios/index.js';
+export type { EntryPoint } from './firmware/smbios/entry.js';
+export type {
+  SmbiosStructure,
+  SystemInformation,
+  BaseboardInformation,
+  BiosInformation,
+  SystemSlot,
+  OnboardDevice,
+  HpeDeviceCorrelation,
+} from './firmware/smbios/types.js';
+export { decodeDmidecodeText } from './firmware/smbios/dmidecode-text.js';
+export { decodePciConfig, ACS_BITS, type PciConfig, type AcsBit, type CapabilityEntry, type Bar } from './firmware/pci/config.js';
+export { parseLspci, configFromLspci, type LspciCapture, type LspciFunction, type LspciRegion, type PciAddress } from './firmware/pci/lspci-text.js';
+
+// Sources: the readers that turn a host, a capture or loose files into HostFacts.
+export { readLiveHost } from './sources/live.js';
+export { readCapture } from './sources/capture-archive.js';
+export { readCaptureFiles, functionsFromLspci, type CaptureFileOptions } from './sources/capture-files.js';
+export { realFs, type Fs } from './sources/fs.js';
+
+// The host model: HostFacts → Host.
+export { buildHost, type NameLookup } from './host/build.js';
+export { pciIdsLookup } from './host/pciids.js';
+export type { Host, HostFacts, HostNote, Device, FunctionFacts, SlotInfo, KernelFacts, RmrrHit, IvmdHit } from './host/model.js';
+
+// The survey: checks and verdicts.
+export { runSurvey, type Survey, type DeviceReport } from './checks/index.js';
+export type { IommuState } from './checks/iommu.js';
+export {
+  CATALOG,
+  TARGETS,
+  effectOf,
+  severityOf,
+  verdict,
+  type FindingCode,
+  type Finding,
+  type Fix,
+  type Target,
+  type Effect,
+  type Severity,
+  type Verdict,
+  type VerdictStatus,
+} from './checks/finding.js';
+
+// The survey as the JSON document `assignable survey --json` prints (docs/json.md).
+export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
+export { toJson } from './report/json.js';

@@ -22,7 +22,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   license: string;
   main: string;
   types: string;
-  exports: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
   bin: Record<string, string>;
   dependencies?: Record<string, string>;
 };
@@ -111,7 +111,7 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
   it('ships a dist built by packing (prepack), the license and the docs; no sources, tests or bench', () => {
     const has = (p: string) => listing.includes(`package/${p}`);
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'LICENSE', 'README.md', 'docs/library.md', 'package.json']) assert.ok(has(f), `${basename(tarball)} lacks ${f}`);
-    for (const f of [PKG.main, PKG.types, PKG.exports['.']!, ...Object.values(PKG.bin)]) assert.ok(has(f.replace(/^\.\//, '')), `package.json points at ${f}, not in the tarball`);
+    for (const f of [PKG.main, PKG.types, PKG.exports['.']!.types, PKG.exports['.']!.default, ...Object.values(PKG.bin)]) assert.ok(has(f.replace(/^\.\//, '')), `package.json points at ${f}, not in the tarball`);
     assert.deepEqual(listing.filter((f) => /^package\/(src|test|examples|dist\/bench)\//.test(f)), []);
   });
 
@@ -131,6 +131,29 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
     const r = spawnSync(process.execPath, [script], { cwd: prefix, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), documentedNames());
+  });
+
+  it('its types resolve for a TypeScript user (strict, NodeNext), and reject what the API does not take', () => {
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const check = (source: string) => {
+      writeFileSync(join(prefix, 'consumer.mts'), source);
+      const config = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['consumer.mts'] };
+      writeFileSync(join(prefix, 'tsconfig.json'), JSON.stringify(config));
+      return spawnSync(process.execPath, [tsc, '-p', join(prefix, 'tsconfig.json')], { cwd: prefix, encoding: 'utf8' });
+    };
+    const good = [
+      "import { buildHost, readCaptureFiles, runSurvey, CATALOG, type Survey, type Target, type FindingCode } from 'assignable';",
+      'const s: Survey = runSurvey(buildHost(readCaptureFiles({})));',
+      "const t: Target = 'vfio';",
+      "const code: FindingCode = 'RMRR_DIRECT';",
+      "export const status: string = (s.devices[0]?.verdicts[t].status ?? 'none') + CATALOG[code].title;",
+    ].join('\n');
+    const ok = check(good);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    // Typed, not `any`: a target the API does not know is a type error.
+    const bad = check(good.replace("const t: Target = 'vfio';", "const t: Target = 'kvm';"));
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /consumer\.mts\(3,7\): error TS2322: Type '"kvm"' is not assignable to type 'Target'/);
   });
 
   it('the docs/library.md example runs against the installed package', () => {

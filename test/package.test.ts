@@ -119,6 +119,16 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
     const manifest = JSON.parse(readFileSync(join(installed(), 'package.json'), 'utf8'));
     const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'].filter((s) => manifest.scripts?.[s]);
     assert.deepEqual(lifecycle, []);
+    // Nor does any dependency installed with it (npm would run theirs too; binding.gyp implies install).
+    const modules = join(prefix, 'node_modules');
+    const installedPackages = readdirSync(modules).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : n.startsWith('.') ? [] : [n]));
+    assert.ok(installedPackages.length > 1, installedPackages.join(', '));
+    for (const name of installedPackages) {
+      const m = JSON.parse(readFileSync(join(modules, name, 'package.json'), 'utf8'));
+      const theirs = ['preinstall', 'install', 'postinstall'].filter((s) => m.scripts?.[s]);
+      assert.deepEqual(theirs, [], `${name} runs install scripts`);
+      assert.ok(!existsSync(join(modules, name, 'binding.gyp')), `${name} builds native code on install`);
+    }
     assert.equal(manifest.license, 'MIT');
     const license = readFileSync(join(installed(), 'LICENSE'), 'utf8');
     assert.match(license, /^MIT License\n\nCopyright \(c\) 2026 the assignable authors\n/);

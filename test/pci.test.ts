@@ -152,8 +152,9 @@ describe('topology against lspci -t', () => {
  * lspci also prints the upper dword of a 64-bit BAR as a "Region" of its own when that dword
  * is not zero; PCI 3.0 §6.2.5.1 makes it the high half of the BAR before it, so it is dropped.
  */
-function lspciRegions(text: string): Array<{ index: number; kind: 'memory' | 'io'; is64: boolean; prefetchable: boolean; address: bigint }> {
-  const out = [];
+type Region = { index: number; kind: 'memory' | 'io'; is64: boolean; prefetchable: boolean; address: bigint };
+function lspciRegions(text: string): Region[] {
+  const out: Region[] = [];
   for (const m of text.matchAll(/^\tRegion (\d): (Memory|I\/O ports) at ([0-9a-f]+|<unassigned>)(?: \(([^)]*)\))?/gm)) {
     const flags = m[4] ?? '';
     const prev = out.at(-1);

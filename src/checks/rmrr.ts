@@ -4,7 +4,7 @@
  * or not enforce — and ranks the fixes: the HPE RMRDS slot switch, another slot, the
  * kernel's relax_rmrr, another hypervisor.
  */
-import { rangeSize } from '../report/format.js';
+import { rangeSize } from '../firmware/format.js';
 import { atLeast, enforcesRmrr, rmrrMessage, rmrrRelaxable } from '../host/kernel.js';
 import type { Device, Host } from '../host/model.js';
 import { finding, type Finding, type Fix } from './finding.js';

@@ -12,7 +12,7 @@
  */
 import type { DeviceScope, Dmar } from '../firmware/acpi/dmar.js';
 import type { Ivrs } from '../firmware/acpi/ivrs.js';
-import { scopePath } from '../report/firmware-text.js';
+import { scopePath } from '../firmware/format.js';
 import { addressOf } from './topology.js';
 import type { IvmdHit, RmrrHit } from './model.js';
 

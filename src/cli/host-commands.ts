@@ -94,7 +94,7 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   if (o.json) {
     io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
   } else {
-    io.out(hits.map((h) => renderExplain(sv, h, style(io, o))).join('\n'));
+    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t)).join('\n'));
   }
   return hits.some((h) => h.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
 }

@@ -55,9 +55,9 @@ export function checkHostCritical(d: Device, host: Host, mgmt: Map<string, strin
   }
   if (host.bootDiskFunctions?.includes(d.address)) {
     out.push(finding('HOST_BOOT_DISK', d.address, 'The host\'s root file system is on a disk behind this controller: passing it through takes the host down.', host.bootDiskEvidence));
-  } else if (d.classCode >> 16 === MASS_STORAGE_CLASS && !d.isBridge && (host.bootDiskFunctions === undefined || host.bootDiskUnknown !== undefined)) {
+  } else if (d.classCode >> 16 === MASS_STORAGE_CLASS && !d.isBridge && host.bootDiskUnknown !== undefined) {
     // Unknown is not "not the boot disk": every storage controller may be it.
-    const why = host.bootDiskUnknown ?? 'the mount table (/proc/mounts) was not read';
+    const why = host.bootDiskUnknown;
     out.push(finding('HOST_BOOT_DISK_UNKNOWN', d.address, `A storage controller, and which disks hold the host's root file system is unknown (${why}): it may be the boot disk.`, [...host.bootDiskEvidence, `boot disk unknown: ${why}`], [
       { rank: 1, title: 'Check where / lives before passing it through', risk: 'none', detail: '`findmnt /`, `lsblk -s`, and for ZFS `zpool status -P`; or run `assignable survey` on the host itself as root.' },
     ]));

@@ -192,7 +192,8 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     byAddress: new Map(devices.map((d) => [d.address, d])),
     bootDiskFunctions: facts.bootDiskFunctions,
     bootDiskEvidence: facts.bootDiskEvidence ?? [],
-    bootDiskUnknown: facts.bootDiskUnknown,
+    // Whichever source left it unknown, the reason reads the same.
+    bootDiskUnknown: facts.bootDiskUnknown ?? (facts.bootDiskFunctions === undefined ? 'the mount table (/proc/mounts) was not read' : undefined),
     defaultRouteFunctions: facts.defaultRouteFunctions,
     sysfsSlots: facts.sysfsSlots,
     vfioAllowUnsafeInterrupts: facts.vfioAllowUnsafeInterrupts,

@@ -1,7 +1,7 @@
 /** HostFacts → Host: topology, groups, slots, RMRR/IVMD attribution. Pure. */
 import { isHpeServer } from '../firmware/smbios/index.js';
 import { formatAddress } from './address.js';
-import { attributeIvmd, attributeRmrr, ivhdCoverage, requesterId, type ScopeNode } from './attribution.js';
+import { attributeIvmd, attributeRmrr, type ScopeNode } from './attribution.js';
 import { className, isPciBridgeClass } from './classes.js';
 import { parseKernelRelease } from './kernel.js';
 import type { BarSize, Device, FunctionFacts, Host, HostFacts, HostNote, ReservedRegion } from './model.js';
@@ -94,8 +94,6 @@ function buildDevice(f: FunctionFacts, address: string, x: DeviceContext): Devic
     pci: f.address,
     config: c,
     configSource: f.configSource,
-    vendorName,
-    deviceName: devName,
     name: deviceName(f, vendorName, devName),
     classCode: c.classCode,
     className: f.lspci?.className && !/^Class$/.test(f.lspci.className) ? f.lspci.className : className(c.classCode),
@@ -112,9 +110,7 @@ function buildDevice(f: FunctionFacts, address: string, x: DeviceContext): Devic
     // An unread DMAR is not "no RMRR": unknown stays undefined.
     rmrr: x.rmrr ? (x.rmrr.hits.get(address) ?? []) : x.facts.dmar === null ? [] : undefined,
     ivmd: x.ivmd?.get(address) ?? [],
-    ivrsEntries: x.facts.ivrs ? ivhdCoverage(x.facts.ivrs, requesterId(f.address.bus, f.address.device, f.address.function)) : 0,
     netInterfaces: f.sysfs?.netInterfaces,
-    isVirtualFunction: !!f.sysfs?.physfn,
     sriov: sriovOf(f),
   };
 }

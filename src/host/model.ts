@@ -151,8 +151,6 @@ export interface Device {
   pci: PciAddress;
   config: PciConfig;
   configSource: 'bytes' | 'lspci-text';
-  vendorName: string | null;
-  deviceName: string | null;
   /** "Vendor Device" for tables; falls back to the ids. */
   name: string;
   classCode: number;
@@ -171,10 +169,7 @@ export interface Device {
   /** undefined: the DMAR was not read, so RMRRs are unknown ([] means none names it). */
   rmrr: RmrrHit[] | undefined;
   ivmd: IvmdHit[];
-  /** IVRS device entry names this function (or an alias) explicitly. */
-  ivrsEntries: number;
   netInterfaces: string[] | undefined;
-  isVirtualFunction: boolean;
   sriov: { totalVfs: number; numVfs: number } | null | undefined;
 }
 

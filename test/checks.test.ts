@@ -323,3 +323,11 @@ describe('24. survey exit status for scripts', () => {
     assert.equal((await run('survey', '--class', 'banana', '--lspci', P6T6_FILE)).code, EXIT.INPUT);
   });
 });
+
+describe('20. kernel command-line fixes quote what is there', () => {
+  it('relax_rmrr with intel_iommu=on already set: "Change", never a second "Add"', async () => {
+    const e = await run('explain', '05:00.0', ...DL380E, '--kernel', '6.8.12-4-pve', '--cmdline', 'ro quiet intel_iommu=on iommu=pt');
+    assert.match(e.out, /Change intel_iommu=on to intel_iommu=on,relax_rmrr on the kernel command line/);
+    assert.doesNotMatch(e.out, /Add intel_iommu=on/);
+  });
+});

@@ -86,7 +86,12 @@ export function bootParameterFix(host: Host, rank: number, param: string, why: s
     // Proxmox on legacy-boot ZFS: GRUB, but its ESPs are kept by proxmox-boot-tool.
     commands = b.proxmoxBootTool ? [grub[0]!, 'proxmox-boot-tool refresh && reboot'] : grub;
   }
-  return { rank, title: `Add ${param} to the kernel command line`, risk, detail: `${why} ${which}`, commands };
+  // Quote what the command line holds now, so "add" never duplicates an option already there.
+  const key = param.split('=')[0]!;
+  const now = host.cmdline !== undefined ? parseCmdline(host.cmdline).params : undefined;
+  const current = now?.has(key) ? `${key}${now.get(key) === null ? '' : `=${now.get(key)}`}` : undefined;
+  const title = current ? `Change ${current} to ${param} on the kernel command line` : `Add ${param} to the kernel command line`;
+  return { rank, title, risk, detail: `${why} ${which}`, commands };
 }
 
 /** IOMMU build options of the running kernel, as "NAME=value" lines naming the file. */

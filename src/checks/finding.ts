@@ -29,12 +29,24 @@ export interface Finding {
   fixes: Fix[];
 }
 
+/** documented: the effect rests on the target's own documentation or source; believed: it does not (yet). */
+export type Confidence = 'documented' | 'believed';
+
 interface CatalogEntry {
   title: string;
   effect: Record<Target, Effect>;
+  /** Targets whose effect is believed, not sourced, and why (shown in text and JSON). */
+  believed?: Partial<Record<Target, string>>;
 }
 
 const e = (vfio: Effect, dda: Effect, esxi: Effect) => ({ vfio, dda, esxi });
+
+/**
+ * No ESXi document or source we found says how DirectPath I/O treats RMRR or IVMD devices
+ * (../shared/docs/peers.md §3.6: "not studied"); users report it does not enforce them. Until
+ * a source is cited the ESXi effect is a warning, marked believed.
+ */
+const ESXI_RESERVED = { esxi: 'Users report ESXi DirectPath I/O does not enforce firmware-reserved (RMRR/IVMD) memory; no VMware document or source confirms it.' };
 
 /**
  * Every code, what it means, and what it does to each target's verdict.
@@ -46,15 +58,17 @@ export const CATALOG = {
   IOMMU_DISABLED_BY_KERNEL: { title: 'The firmware has an IOMMU but the kernel did not enable it (no IOMMU groups)', effect: e('block', 'none', 'none') },
   IOMMU_KERNEL_STATE_UNKNOWN: { title: 'Whether the kernel enabled the IOMMU is unknown (no group data in the capture)', effect: e('warn', 'none', 'none') },
   IOMMU_TABLES_UNKNOWN: { title: 'The ACPI IOMMU tables were not captured: reserved regions are unknown', effect: e('warn', 'warn', 'warn') },
-  INTERRUPT_REMAPPING_ABSENT: { title: 'No interrupt remapping', effect: e('warn', 'block', 'warn') },
+  // vfio_iommu_type1 refuses to attach a group without IRQ remapping unless allow_unsafe_interrupts.
+  INTERRUPT_REMAPPING_ABSENT: { title: 'No interrupt remapping: VFIO refuses devices', effect: e('block', 'block', 'warn') },
+  INTERRUPT_REMAPPING_UNSAFE_ALLOWED: { title: 'No interrupt remapping; VFIO allowed anyway by allow_unsafe_interrupts', effect: e('warn', 'block', 'warn') },
   // Firmware reservations.
-  RMRR_DIRECT: { title: 'Named by a DMAR RMRR the kernel will enforce', effect: e('block', 'block', 'info') },
-  RMRR_RELAXABLE: { title: 'Named by a DMAR RMRR the kernel treats as relaxable (USB/display)', effect: e('warn', 'block', 'info') },
-  RMRR_RELAXED_BY_OPTION: { title: 'Named by a DMAR RMRR, relaxed by intel_iommu=relax_rmrr', effect: e('warn', 'block', 'info') },
-  RMRR_NOT_ENFORCED: { title: 'Named by a DMAR RMRR; this old kernel does not enforce RMRRs', effect: e('warn', 'block', 'info') },
-  IVMD_UNITY_DIRECT: { title: 'Named by an AMD IVMD unity range the kernel enforces (6.6+)', effect: e('block', 'warn', 'info') },
-  IVMD_UNITY: { title: 'Named by an AMD IVMD unity range', effect: e('warn', 'warn', 'info') },
-  IVMD_EXCLUSION: { title: 'Inside an AMD IVMD exclusion range', effect: e('info', 'info', 'info') },
+  RMRR_DIRECT: { title: 'Named by a DMAR RMRR the kernel will enforce', effect: e('block', 'block', 'warn'), believed: ESXI_RESERVED },
+  RMRR_RELAXABLE: { title: 'Named by a DMAR RMRR the kernel treats as relaxable (USB/display)', effect: e('warn', 'block', 'warn'), believed: ESXI_RESERVED },
+  RMRR_RELAXED_BY_OPTION: { title: 'Named by a DMAR RMRR, relaxed by intel_iommu=relax_rmrr', effect: e('warn', 'block', 'warn'), believed: ESXI_RESERVED },
+  RMRR_NOT_ENFORCED: { title: 'Named by a DMAR RMRR; this old kernel does not enforce RMRRs', effect: e('warn', 'block', 'warn'), believed: ESXI_RESERVED },
+  IVMD_UNITY_DIRECT: { title: 'Named by an AMD IVMD unity range the kernel enforces (6.6+)', effect: e('block', 'warn', 'warn'), believed: ESXI_RESERVED },
+  IVMD_UNITY: { title: 'Named by an AMD IVMD unity range', effect: e('warn', 'warn', 'warn'), believed: ESXI_RESERVED },
+  IVMD_EXCLUSION: { title: 'Inside an AMD IVMD exclusion range', effect: e('info', 'info', 'info'), believed: ESXI_RESERVED },
   // Isolation.
   GROUP_SHARED: { title: 'Its IOMMU group holds other devices that must go with it', effect: e('warn', 'none', 'none') },
   GROUP_HOST_CRITICAL: { title: 'Its IOMMU group holds a device the host needs', effect: e('block', 'none', 'none') },
@@ -75,6 +89,7 @@ export const CATALOG = {
   // What the host needs.
   MANAGEMENT_CONTROLLER: { title: 'Part of the management controller (iLO/BMC)', effect: e('block', 'block', 'block') },
   HOST_BOOT_DISK: { title: 'The host boots from it', effect: e('block', 'block', 'block') },
+  HOST_BOOT_DISK_UNKNOWN: { title: 'A storage controller, and which disks hold the host root file system is unknown', effect: e('warn', 'warn', 'warn') },
   HOST_CONSOLE: { title: 'The host console (boot VGA)', effect: e('warn', 'warn', 'warn') },
   HOST_NETWORK: { title: 'Carries the host default route', effect: e('warn', 'warn', 'warn') },
   SHARED_WITH_MANAGEMENT: { title: 'May be shared with the management controller', effect: e('info', 'info', 'info') },
@@ -89,6 +104,15 @@ export type FindingCode = keyof typeof CATALOG;
 
 export function effectOf(code: FindingCode, t: Target): Effect {
   return CATALOG[code].effect[t];
+}
+
+/** Why the effect of `code` on `t` is only believed; undefined when it is documented. */
+export function beliefOf(code: FindingCode, t: Target): string | undefined {
+  return (CATALOG[code] as CatalogEntry).believed?.[t];
+}
+
+export function confidenceOf(code: FindingCode, t: Target): Confidence {
+  return beliefOf(code, t) === undefined ? 'documented' : 'believed';
 }
 
 /** A finding's severity is its worst effect on any target. */
@@ -106,13 +130,17 @@ export interface Verdict {
   status: VerdictStatus;
   /** Codes that decided the status: the blockers, or else the warnings. */
   reasons: FindingCode[];
+  /** believed when a code that decided it (or, for assignable, any code present) has a believed effect on the target. */
+  confidence: Confidence;
 }
 
 /** The one rule: any block → blocked; else any warn → warnings; else assignable. */
 export function verdict(findings: Finding[], t: Target): Verdict {
-  const blocks = [...new Set(findings.filter((f) => effectOf(f.code, t) === 'block').map((f) => f.code))];
-  if (blocks.length > 0) return { status: 'blocked', reasons: blocks };
-  const warns = [...new Set(findings.filter((f) => effectOf(f.code, t) === 'warn').map((f) => f.code))];
-  if (warns.length > 0) return { status: 'warnings', reasons: warns };
-  return { status: 'assignable', reasons: [] };
+  const codes = (effect: Effect) => [...new Set(findings.filter((f) => effectOf(f.code, t) === effect).map((f) => f.code))];
+  const confidence = (cs: FindingCode[]): Confidence => (cs.some((c) => confidenceOf(c, t) === 'believed') ? 'believed' : 'documented');
+  const blocks = codes('block');
+  if (blocks.length > 0) return { status: 'blocked', reasons: blocks, confidence: confidence(blocks) };
+  const warns = codes('warn');
+  if (warns.length > 0) return { status: 'warnings', reasons: warns, confidence: confidence(warns) };
+  return { status: 'assignable', reasons: [], confidence: confidence(findings.map((f) => f.code)) };
 }

@@ -18,6 +18,9 @@ export const MANAGEMENT_IDS: Record<string, string> = {
   '1a03:1150': 'ASPEED BMC PCI bridge',
 };
 
+/** PCI base class 01h: mass storage controllers (SATA, SAS, NVMe, RAID). */
+const MASS_STORAGE_CLASS = 0x01;
+
 const id = (d: Device) => `${d.config.vendorId.toString(16).padStart(4, '0')}:${d.config.deviceId.toString(16).padStart(4, '0')}`;
 
 /** Known management functions, and every other function of the same PCI device. */
@@ -51,7 +54,13 @@ export function checkHostCritical(d: Device, host: Host, mgmt: Map<string, strin
     out.push(finding('MANAGEMENT_CONTROLLER', d.address, `Part of the server's management controller: ${mgmt.get(d.address)}. Giving it to a VM takes remote management, health monitoring or the remote console away from the host.`, [`PCI ID ${id(d)}`]));
   }
   if (host.bootDiskFunctions?.includes(d.address)) {
-    out.push(finding('HOST_BOOT_DISK', d.address, 'The host\'s root file system is on a disk behind this controller: passing it through takes the host down.', ['/proc/mounts: / is on a block device of this function']));
+    out.push(finding('HOST_BOOT_DISK', d.address, 'The host\'s root file system is on a disk behind this controller: passing it through takes the host down.', host.bootDiskEvidence));
+  } else if (d.classCode >> 16 === MASS_STORAGE_CLASS && !d.isBridge && host.bootDiskUnknown !== undefined) {
+    // Unknown is not "not the boot disk": every storage controller may be it.
+    const why = host.bootDiskUnknown;
+    out.push(finding('HOST_BOOT_DISK_UNKNOWN', d.address, `A storage controller, and which disks hold the host's root file system is unknown (${why}): it may be the boot disk.`, [...host.bootDiskEvidence, `boot disk unknown: ${why}`], [
+      { rank: 1, title: 'Check where / lives before passing it through', risk: 'none', detail: '`findmnt /`, `lsblk -s`, and for ZFS `zpool status -P`; or run `assignable survey` on the host itself as root.' },
+    ]));
   }
   if (d.bootVga === true) {
     out.push(finding('HOST_CONSOLE', d.address, 'The firmware booted the console on this display device (boot_vga=1): the host loses its local console, and the guest needs its ROM handled.', ['sysfs boot_vga = 1'], [

@@ -1,6 +1,6 @@
 /** Host-level: is there an IOMMU, did the kernel turn it on, is interrupt remapping there. */
-import { atLeast, hasRelaxRmrr, intelIommuOptions, parseCmdline, type Cmdline } from '../host/kernel.js';
-import type { Host } from '../host/model.js';
+import { hasRelaxRmrr, intelIommuOptions, parseCmdline, type Cmdline } from '../host/kernel.js';
+import type { Host, KernelConfig } from '../host/model.js';
 import { finding, type Finding, type Fix } from './finding.js';
 
 export interface IommuState {
@@ -12,6 +12,30 @@ export interface IommuState {
   cmdline: Cmdline | undefined;
   relaxRmrrAvailable: boolean | undefined;
   relaxRmrrActive: boolean;
+  /** vfio_iommu_type1 allow_unsafe_interrupts: on, off, or unknown; with where that was read. */
+  unsafeInterrupts: { allowed: boolean; source: string } | undefined;
+}
+
+const UNSAFE_PARAM = 'vfio_iommu_type1.allow_unsafe_interrupts';
+const UNSAFE_SYSFS = '/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts';
+
+/** The kernel's bool parameter syntax (kstrtobool): 1/y/Y/t/T/on is true, 0/n/N/f/F/off is false. */
+function kernelBool(v: string | null): boolean | undefined {
+  if (v === null) return true; // a bare bool parameter sets it
+  if (/^(1|[yYtT]|on)/.test(v)) return true;
+  if (/^(0|[nNfF]|off)/.test(v)) return false;
+  return undefined;
+}
+
+/** The loaded module's value wins (it is what VFIO uses now); else the command line, which sets it at load. */
+function unsafeInterrupts(host: Host, cmdline: Cmdline | undefined): IommuState['unsafeInterrupts'] {
+  if (host.vfioAllowUnsafeInterrupts !== undefined) return { allowed: host.vfioAllowUnsafeInterrupts, source: `${UNSAFE_SYSFS} = ${host.vfioAllowUnsafeInterrupts ? 'Y' : 'N'}` };
+  if (cmdline?.params.has(UNSAFE_PARAM)) {
+    const v = cmdline.params.get(UNSAFE_PARAM)!;
+    const allowed = kernelBool(v);
+    if (allowed !== undefined) return { allowed, source: `command line: ${UNSAFE_PARAM}${v === null ? '' : `=${v}`}` };
+  }
+  return undefined;
 }
 
 export function iommuState(host: Host): IommuState {
@@ -37,22 +61,63 @@ export function iommuState(host: Host): IommuState {
     cmdline,
     relaxRmrrAvailable,
     relaxRmrrActive: relaxLogged || (relaxOpt && relaxRmrrAvailable === true),
+    unsafeInterrupts: unsafeInterrupts(host, cmdline),
   };
 }
 
-export function bootParameterFix(rank: number, param: string, why: string, risk: Fix['risk'] = 'low'): Fix {
-  return {
-    rank,
-    title: `Add ${param} to the kernel command line`,
-    risk,
-    detail: why,
-    commands: [
-      `# GRUB (Debian, Ubuntu, Proxmox with GRUB): add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then`,
-      `update-grub && reboot`,
-      `# systemd-boot (Proxmox on ZFS/UEFI): add it to the single line of /etc/kernel/cmdline, then`,
-      `proxmox-boot-tool refresh && reboot`,
-    ],
-  };
+/**
+ * How to add a kernel parameter on the bootloader this host booted with: only that one's
+ * command when it is known, both (labelled) when the input does not say.
+ */
+export function bootParameterFix(host: Host, rank: number, param: string, why: string, risk: Fix['risk'] = 'low'): Fix {
+  const b = host.bootloader;
+  const grub = [`# GRUB: add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then`, `update-grub && reboot`];
+  const pbt = [`# systemd-boot via proxmox-boot-tool: add it to the single line of /etc/kernel/cmdline, then`, `proxmox-boot-tool refresh && reboot`];
+  let commands: string[];
+  let which: string;
+  if (b === undefined) {
+    which = 'The bootloader is unknown from these files: use the lines for the one the host boots with.';
+    commands = [grub[0]!.replace('# GRUB:', '# GRUB (Debian, Ubuntu, Proxmox with GRUB):'), grub[1]!, pbt[0]!.replace('# systemd-boot via proxmox-boot-tool:', '# systemd-boot (Proxmox on ZFS/UEFI):'), pbt[1]!];
+  } else if (b.kind === 'systemd-boot') {
+    which = `This host boots with systemd-boot (${b.evidence.join('; ')}).`;
+    commands = b.proxmoxBootTool ? pbt : [`# systemd-boot: add it to the single line of /etc/kernel/cmdline, then reinstall the boot entry`, `kernel-install add "$(uname -r)" "/boot/vmlinuz-$(uname -r)" && reboot`];
+  } else {
+    which = `This host boots with GRUB (${b.evidence.join('; ')}).`;
+    // Proxmox on legacy-boot ZFS: GRUB, but its ESPs are kept by proxmox-boot-tool.
+    commands = b.proxmoxBootTool ? [grub[0]!, 'proxmox-boot-tool refresh && reboot'] : grub;
+  }
+  // Quote what the command line holds now, so "add" never duplicates an option already there.
+  const key = param.split('=')[0]!;
+  const now = host.cmdline !== undefined ? parseCmdline(host.cmdline).params : undefined;
+  const current = now?.has(key) ? `${key}${now.get(key) === null ? '' : `=${now.get(key)}`}` : undefined;
+  const title = current ? `Change ${current} to ${param} on the kernel command line` : `Add ${param} to the kernel command line`;
+  return { rank, title, risk, detail: `${why} ${which}`, commands };
+}
+
+/** IOMMU build options of the running kernel, as "NAME=value" lines naming the file. */
+function configLines(c: KernelConfig, names: RegExp): string[] {
+  return Object.entries(c.options).filter(([k]) => names.test(k)).map(([k, v]) => `${c.path}: ${v === null ? `# ${k} is not set` : `${k}=${v}`}`);
+}
+
+/** The advice for an IOMMU the firmware has and the kernel left off: read from the command line and build config it quotes. */
+function kernelDisabledFixes(host: Host, s: IommuState): Fix[] {
+  const intel = s.vendor === 'intel';
+  const offOpts = s.cmdline ? [...s.cmdline.params].filter(([k, v]) => (k === 'intel_iommu' || k === 'amd_iommu' || k === 'iommu') && v === 'off').map(([k]) => `${k}=off`) : [];
+  if (offOpts.length > 0) return [{ rank: 1, title: 'Remove the option that turns the IOMMU off', risk: 'low', detail: `The command line has ${offOpts.join(' ')}.` }];
+  const firmware: Fix = { rank: 1, title: 'Check the firmware setup', risk: 'low', detail: intel ? 'Look for "VT-d" / "Intel Virtualization Technology for Directed I/O" and enable it; then check the kernel log for "DMAR:" errors.' : 'AMD-Vi is on by default in Linux; "amd_iommu=on" is not an option (it logs "Unknown option"). Look for "IOMMU" in the firmware setup, and for amd_iommu=off or iommu=off on the command line.' };
+  if (!intel) return [firmware];
+  if (s.cmdline && intelIommuOptions(s.cmdline).includes('on')) {
+    return [{ ...firmware, detail: `The command line already has intel_iommu=on, so the kernel was asked to enable VT-d and did not. ${firmware.detail}` }];
+  }
+  const c = host.kernelConfig;
+  const defaultOn = c?.options.CONFIG_INTEL_IOMMU_DEFAULT_ON;
+  if (c && defaultOn === 'y') {
+    return [{ ...firmware, detail: `${c.path} has CONFIG_INTEL_IOMMU_DEFAULT_ON=y: this kernel enables VT-d by default, so a missing option is not the cause. ${firmware.detail}` }];
+  }
+  const build = c
+    ? `${c.path} has ${defaultOn === undefined ? 'no CONFIG_INTEL_IOMMU_DEFAULT_ON' : defaultOn === null ? 'CONFIG_INTEL_IOMMU_DEFAULT_ON not set' : `CONFIG_INTEL_IOMMU_DEFAULT_ON=${defaultOn}`}: this kernel leaves VT-d off unless asked.`
+    : `Whether this kernel enables VT-d by default is unknown (its build configuration, /boot/config-${host.kernel?.release ?? '<release>'}, was not read); intel_iommu=on turns it on either way.`;
+  return [bootParameterFix(host, 1, 'intel_iommu=on', build)];
 }
 
 export function checkIommu(host: Host, s: IommuState): Finding[] {
@@ -75,33 +140,40 @@ export function checkIommu(host: Host, s: IommuState): Finding[] {
   }
   if (s.kernelEnabled === false) {
     const intel = s.vendor === 'intel';
-    const param = intel ? 'intel_iommu=on' : 'amd_iommu=on';
-    const off = s.cmdline && (s.cmdline.params.get('intel_iommu') === 'off' || s.cmdline.params.get('amd_iommu') === 'off' || s.cmdline.params.get('iommu') === 'off');
-    const fixes: Fix[] = [];
-    if (off) {
-      fixes.push({ rank: 1, title: 'Remove the option that turns the IOMMU off', risk: 'low', detail: `The command line has ${[...s.cmdline!.params].filter(([k, v]) => (k === 'intel_iommu' || k === 'amd_iommu' || k === 'iommu') && v === 'off').map(([k]) => `${k}=off`).join(' ')}.` });
-    } else if (intel) {
-      fixes.push(bootParameterFix(1, param, `This kernel does not enable VT-d by default${host.kernel && atLeast(host.kernel, 6, 8) ? ' (its build sets CONFIG_INTEL_IOMMU_DEFAULT_ON=n)' : ' (kernels before 6.8 and most distribution builds need it)'}.`));
-    } else {
-      fixes.push({ rank: 1, title: 'Check the firmware setup', risk: 'low', detail: 'AMD-Vi is on by default in Linux; "amd_iommu=on" is not an option (it logs "Unknown option"). Look for "IOMMU" in the firmware setup, and for amd_iommu=off or iommu=off on the command line.' });
-    }
     out.push(finding('IOMMU_DISABLED_BY_KERNEL', null, `The firmware describes an IOMMU, but the kernel created no IOMMU groups: VFIO cannot work until it is enabled.`, [
       `firmware: ${intel ? 'DMAR' : 'IVRS'} present`,
       'kernel: /sys/kernel/iommu_groups is empty',
-      ...(s.cmdline ? [`command line: ${s.cmdline.raw.trim()}`] : []),
-    ], fixes));
+      ...(s.cmdline ? [`command line: ${s.cmdline.raw.trim()}`] : ['command line: unknown']),
+      ...(host.kernelConfig ? configLines(host.kernelConfig, /^CONFIG_(INTEL_IOMMU|AMD_IOMMU|IOMMU_DEFAULT)/) : []),
+    ], kernelDisabledFixes(host, s)));
   } else if (s.kernelEnabled === undefined) {
     out.push(finding('IOMMU_KERNEL_STATE_UNKNOWN', null, 'Whether the kernel enabled the IOMMU is unknown: the capture has no IOMMU group data.', [], [
       { rank: 1, title: 'Capture the groups', risk: 'none', detail: 'On the host, run `assignable collect` (it records /sys/kernel/iommu_groups), or paste `lspci -nnvvv` from lspci 3.6+ which prints "IOMMU group".' },
     ]));
   }
-  if (s.interruptRemapping === false) {
-    out.push(finding('INTERRUPT_REMAPPING_ABSENT', null, 'Interrupt remapping is not available: VFIO refuses devices unless vfio_iommu_type1.allow_unsafe_interrupts=1, and Hyper-V DDA requires it.', [
-      host.dmar ? `DMAR flags 0x${host.dmar.flags.toString(16).padStart(2, '0')}: INTR_REMAP is clear` : 'no IOAPIC described to the IOMMU, or intremap=off',
-    ], [
-      { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low', detail: 'Often tied to the VT-d / x2APIC settings.' },
-      { rank: 2, title: 'Allow unsafe interrupts (VFIO only)', risk: 'high', detail: 'options vfio_iommu_type1 allow_unsafe_interrupts=1 in /etc/modprobe.d/ — a guest can then forge interrupts; Proxmox warns it "can make your system unstable".' },
-    ]));
-  }
+  if (s.interruptRemapping === false) out.push(interruptRemappingFinding(host, s));
   return out;
+}
+
+/**
+ * No interrupt remapping: vfio_iommu_type1 refuses to attach a group ("No interrupt remapping
+ * support. Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on
+ * this platform") unless allow_unsafe_interrupts is set; Hyper-V DDA requires it outright.
+ */
+function interruptRemappingFinding(host: Host, s: IommuState): Finding {
+  const why = host.dmar && host.dmar.intrRemap === false ? `DMAR flags 0x${host.dmar.flags.toString(16).padStart(2, '0')}: INTR_REMAP is clear` : s.cmdline?.params.get('intremap') === 'off' ? 'command line: intremap=off' : 'no IOAPIC described to the IOMMU';
+  const firmware = { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low' as const, detail: 'Often tied to the VT-d / x2APIC settings.' };
+  if (s.unsafeInterrupts?.allowed) {
+    return finding('INTERRUPT_REMAPPING_UNSAFE_ALLOWED', null, 'Interrupt remapping is not available, and VFIO is told to work without it (allow_unsafe_interrupts): a guest can forge interrupts to the host. Hyper-V DDA requires interrupt remapping.', [why, s.unsafeInterrupts.source], [firmware]);
+  }
+  return finding('INTERRUPT_REMAPPING_ABSENT', null, 'Interrupt remapping is not available: VFIO refuses devices unless vfio_iommu_type1 allow_unsafe_interrupts=1, and Hyper-V DDA requires it.', [why, s.unsafeInterrupts ? s.unsafeInterrupts.source : 'allow_unsafe_interrupts: not set on the command line; module parameter not read'], [
+    firmware,
+    {
+      rank: 2,
+      title: 'Allow unsafe interrupts (VFIO only)',
+      risk: 'high',
+      detail: 'A guest can then forge interrupts to the host (MSI injection); Proxmox warns it "can make your system unstable". Either line takes effect when the module loads (a reboot).',
+      commands: [`echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe-interrupts.conf`, `# or on the kernel command line: ${UNSAFE_PARAM}=1`],
+    },
+  ]);
 }

@@ -1,5 +1,5 @@
 /** MMIO a VM must provide, split low (32-bit BARs) and high (64-bit BARs), as Set-VM and QEMU values. */
-import { byteSize } from '../report/format.js';
+import { byteSize } from '../firmware/format.js';
 import type { Device } from '../host/model.js';
 import { finding, type Finding } from './finding.js';
 

@@ -4,7 +4,7 @@
  * or not enforce — and ranks the fixes: the HPE RMRDS slot switch, another slot, the
  * kernel's relax_rmrr, another hypervisor.
  */
-import { rangeSize } from '../report/format.js';
+import { rangeSize } from '../firmware/format.js';
 import { atLeast, enforcesRmrr, rmrrMessage, rmrrRelaxable } from '../host/kernel.js';
 import type { Device, Host } from '../host/model.js';
 import { finding, type Finding, type Fix } from './finding.js';
@@ -13,7 +13,7 @@ import { bootParameterFix, type IommuState } from './iommu.js';
 const RELAX_WARNING = 'Intel-IOMMU: assuming all RMRRs are relaxable. This can lead to instability or data loss';
 
 function rmrrEvidence(d: Device, host: Host): string[] {
-  const lines = d.rmrr.map((h) => `DMAR RMRR (structure ${h.structure}) ${'0x' + h.base.toString(16)}-${'0x' + h.limit.toString(16)} (${rangeSize(h.base, h.limit)}) names it: scope ${h.scope}${h.viaBridge ? `, a bridge above it (${h.viaBridge}), so everything below is covered` : ''}`);
+  const lines = (d.rmrr ?? []).map((h) => `DMAR RMRR (structure ${h.structure}) ${'0x' + h.base.toString(16)}-${'0x' + h.limit.toString(16)} (${rangeSize(h.base, h.limit)}) names it: scope ${h.scope}${h.viaBridge ? `, a bridge above it (${h.viaBridge}), so everything below is covered` : ''}`);
   const g = d.iommuGroup !== null && d.iommuGroup !== undefined ? host.groups?.get(d.iommuGroup) : undefined;
   const direct = g?.reservedRegions?.filter((r) => r.type === 'direct' || r.type === 'direct-relaxable');
   if (direct && direct.length > 0) {
@@ -48,7 +48,7 @@ export function rmrrFixes(d: Device, host: Host, s: IommuState, startRank = 1): 
     fixes.push({ rank: rank++, title: 'Move the card to another slot', risk: 'low', detail: 'Firmware often names only some slots (or the onboard devices) in RMRRs; check the new slot with `assignable explain` after the move.' });
   }
   if (s.relaxRmrrAvailable) {
-    fixes.push(bootParameterFix(rank++, 'intel_iommu=on,relax_rmrr', `This kernel accepts relax_rmrr (Proxmox VE 6.2.16-13-pve and later). It treats every RMRR as relaxable and logs "${RELAX_WARNING}". Do not use it for devices the firmware really uses (iLO-shared NIC, a RAID controller in RAID mode with its driver on the host).`, 'high'));
+    fixes.push(bootParameterFix(host, rank++, 'intel_iommu=on,relax_rmrr', `This kernel accepts relax_rmrr (Proxmox VE 6.2.16-13-pve and later). It treats every RMRR as relaxable and logs "${RELAX_WARNING}". Do not use it for devices the firmware really uses (iLO-shared NIC, a RAID controller in RAID mode with its driver on the host).`, 'high'));
   } else {
     fixes.push({
       rank: rank++,
@@ -57,12 +57,12 @@ export function rmrrFixes(d: Device, host: Host, s: IommuState, startRank = 1): 
       detail: `${host.kernel ? `This kernel (${host.kernel.release}) has no relax_rmrr option.` : 'Whether this kernel has relax_rmrr is unknown.'} Proxmox VE kernels from 6.2.16-13-pve accept intel_iommu=relax_rmrr; other distributions need the relax-intel-rmrr patch. It logs "${RELAX_WARNING}".`,
     });
   }
-  fixes.push({ rank: rank++, title: 'Use ESXi for this device', risk: 'low', detail: 'ESXi DirectPath I/O does not enforce RMRRs.' });
+  fixes.push({ rank: rank++, title: 'Use ESXi for this device (believed, not verified)', risk: 'medium', detail: 'Users report ESXi DirectPath I/O does not enforce RMRRs; no VMware document confirms it, and the firmware may still DMA into the reserved memory.' });
   return fixes;
 }
 
 export function checkRmrr(d: Device, host: Host, s: IommuState): Finding[] {
-  if (d.rmrr.length === 0 || d.isBridge) return [];
+  if (!d.rmrr?.length || d.isBridge) return [];
   const ev = rmrrEvidence(d, host);
   const k = host.kernel;
   if (k && !enforcesRmrr(k)) {

@@ -63,7 +63,7 @@ function renderDecision(x: FixDecision, fromFiles = false): string {
   const out: string[] = [`${d.address}  ${d.name}`];
   const v = x.report.verdicts;
   out.push(`  now: vfio ${v.vfio.status}${v.vfio.reasons.length ? ` (${v.vfio.reasons.join(', ')})` : ''} · dda ${v.dda.status} · esxi ${v.esxi.status}`);
-  if (d.rmrr.length > 0) out.push(`  RMRR: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} via scope ${h.scope}`).join('; ')}`);
+  if (d.rmrr?.length) out.push(`  RMRR: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} via scope ${h.scope}`).join('; ')}`);
   out.push('');
   const f = x.firmware;
   if (f.kind === 'nothing') out.push(`Nothing to fix: ${f.reason}.`);
@@ -139,7 +139,7 @@ function conrepContext(o: FixOptions, plan: RmrdsPlan | null, dir: string, runne
 }
 
 function pendingBefore(r: DeviceReport): PendingChange['before'] {
-  return { rmrr: r.device.rmrr.map((h) => ({ base: '0x' + h.base.toString(16), limit: '0x' + h.limit.toString(16) })), verdicts: r.verdicts };
+  return { rmrr: (r.device.rmrr ?? []).map((h) => ({ base: '0x' + h.base.toString(16), limit: '0x' + h.limit.toString(16) })), verdicts: r.verdicts };
 }
 
 export function runFix(io: Io, device: string | undefined, o: FixOptions, fs: Fs = realFs, runner: Runner = systemRunner, now = new Date()): ExitCode {
@@ -241,7 +241,7 @@ function runVerify(io: Io, o: FixOptions, dir: string, root: string, fs: Fs): Ex
   const r = sv.devices.find((x) => x.device.address === p.device);
   if (!r) throw new UsageError(`${p.device}, changed on ${p.appliedAt}, is not on this host now`);
   const rebooted = p.bootId === null || isCapture(o) ? null : bootId(root, fs) !== p.bootId;
-  const now = { rmrr: r.device.rmrr.map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)}`), verdicts: r.verdicts };
+  const now = { rmrr: (r.device.rmrr ?? []).map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)}`), verdicts: r.verdicts };
   const beforeRmrr = [...new Set(p.before.rmrr.map((x) => `${x.base}-${x.limit}`))];
   const nowRmrr = [...new Set(now.rmrr)];
   const col = (s: string) => s.padEnd(44);

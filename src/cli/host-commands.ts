@@ -1,7 +1,7 @@
 /** `survey`, `explain`, `slots`: read a host (live or captured), run the checks, report. */
 import { join } from 'node:path';
 import { TARGETS, type Target } from '../checks/finding.js';
-import { runSurvey, type Survey } from '../checks/index.js';
+import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
 import { buildHost, type NameLookup } from '../host/build.js';
 import type { Host, HostFacts } from '../host/model.js';
 import { pciIdsLookup } from '../host/pciids.js';
@@ -26,7 +26,29 @@ export interface SurveyOptions extends HostSourceOptions {
   all?: boolean;
   target?: string;
   color?: boolean;
+  /** survey: only devices matching an address, slotN or name (as explain takes). */
+  device?: string;
+  /** survey: only devices of a class: hex "03", "0300", or a name (gpu, nic, storage…). */
+  class?: string;
 }
+
+/** --class names → the base class (2 hex digits) or class/sub-class (4) they stand for. */
+export const CLASS_NAMES: Record<string, string[]> = {
+  storage: ['01'],
+  nvme: ['0108'],
+  nic: ['02'],
+  network: ['02'],
+  ethernet: ['0200'],
+  gpu: ['03'],
+  display: ['03'],
+  vga: ['0300'],
+  audio: ['0401', '0403'],
+  multimedia: ['04'],
+  usb: ['0c03'],
+  serial: ['0c'],
+  accelerator: ['12'],
+  bridge: ['06'],
+};
 
 const LOOSE: Array<keyof CaptureFileOptions> = ['lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'];
 
@@ -72,17 +94,50 @@ function style(io: Io, o: SurveyOptions): Style {
   return { color: o.color !== false && io.isTTY === true && !process.env.NO_COLOR };
 }
 
+/** Bridges and host bridges are shown with --all but are never candidates for assignment. */
+const isCandidate = (r: DeviceReport) => !r.device.isBridge && !r.device.isHostBridge;
+
+/** 1 when a shown candidate is blocked for the target; bridges never decide it. */
 export function surveyExit(sv: Survey, t: Target, all: boolean): ExitCode {
   if (sv.hostFindings.some((f) => f.code === 'IOMMU_ABSENT')) return EXIT.ABSENT;
-  const shown = sv.devices.filter((r) => all || !r.hidden);
+  const shown = sv.devices.filter((r) => (all || !r.hidden) && isCandidate(r));
   return shown.some((r) => r.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
+}
+
+function classPrefixes(spec: string): string[] {
+  const q = spec.trim().toLowerCase();
+  if (/^[0-9a-f]{2}$|^[0-9a-f]{4}$/.test(q)) return [q];
+  const named = CLASS_NAMES[q];
+  if (!named) throw new UsageError(`--class ${spec}: give a PCI class in hex (03, 0300) or one of ${Object.keys(CLASS_NAMES).join(', ')}`);
+  return named;
+}
+
+/** --device / --class: the survey narrowed to what a script asks about; no match is a usage error. */
+export function filterSurvey(sv: Survey, o: SurveyOptions): Survey | null {
+  if (o.device === undefined && o.class === undefined) return null;
+  let keep = sv.devices;
+  if (o.device !== undefined) {
+    const hits = new Set(findDevices(sv, o.device));
+    keep = keep.filter((r) => hits.has(r));
+  }
+  if (o.class !== undefined) {
+    const prefixes = classPrefixes(o.class);
+    keep = keep.filter((r) => prefixes.some((p) => (r.device.classCode >> 8).toString(16).padStart(4, '0').startsWith(p)));
+  }
+  if (keep.length === 0) throw new UsageError(`no device matches${o.device !== undefined ? ` --device ${o.device}` : ''}${o.class !== undefined ? ` --class ${o.class}` : ''} (\`assignable survey --all\` lists them)`);
+  // What was asked for is shown, hidden or not.
+  return { ...sv, devices: keep.map((r) => ({ ...r, hidden: false })) };
 }
 
 export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): ExitCode {
   const t = target(o);
-  const sv = runSurvey(loadHost(o, fs));
+  const full = runSurvey(loadHost(o, fs));
+  const filtered = filterSurvey(full, o);
+  const sv = filtered ?? full;
   if (o.json) io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
+  // A filter asks about exactly those devices, bridges included when named.
+  if (filtered) return sv.hostFindings.some((f) => f.code === 'IOMMU_ABSENT') ? EXIT.ABSENT : sv.devices.some((r) => r.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
   return surveyExit(sv, t, o.all ?? false);
 }
 
@@ -94,7 +149,7 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   if (o.json) {
     io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
   } else {
-    io.out(hits.map((h) => renderExplain(sv, h, style(io, o))).join('\n'));
+    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t)).join('\n'));
   }
   return hits.some((h) => h.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
 }

@@ -76,7 +76,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .command('survey')
       .description('for every PCI device: can it be passed through (vfio, dda, esxi), and if not, why')
       .option('--target <t>', 'vfio (KVM, Proxmox, libvirt), dda (Hyper-V) or esxi', 'vfio')
-      .option('--all', 'also list bridges and chipset internals')
+      .option('--all', 'also list bridges and chipset internals (they never make the exit status 1)')
+      .option('--device <d>', 'only this device: an address, slotN or part of a name (exit 1 if it is blocked)')
+      .option('--class <c>', 'only this PCI class: hex (03, 0300) or gpu, nic, storage, nvme, usb, audio…')
       .option('--json', 'machine-readable output (docs/json.md)')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (o: SurveyOptions) => {

@@ -12,7 +12,7 @@
  */
 import type { DeviceScope, Dmar } from '../firmware/acpi/dmar.js';
 import type { Ivrs } from '../firmware/acpi/ivrs.js';
-import { scopePath } from '../report/firmware-text.js';
+import { scopePath } from '../firmware/format.js';
 import { addressOf } from './topology.js';
 import type { IvmdHit, RmrrHit } from './model.js';
 
@@ -106,24 +106,4 @@ export function attributeIvmd(ivrs: Ivrs, nodes: Map<string, ScopeNode>): Map<st
     }
   });
   return hits;
-}
-
-/** How many IVHD device entries name this requester id (select, ranges, aliases). */
-export function ivhdCoverage(ivrs: Ivrs, id: number): number {
-  let count = 0;
-  for (const b of ivrs.blocks) {
-    if (b.kind !== 'IVHD') continue;
-    let rangeStart: number | null = null;
-    for (const e of b.entries) {
-      if (e.type === 0x01) count++;
-      else if (e.type === 0x02 || e.type === 0x42 || e.type === 0x46) {
-        if (e.deviceId === id) count++;
-      } else if (e.type === 0x03 || e.type === 0x43 || e.type === 0x47) rangeStart = e.deviceId;
-      else if (e.type === 0x04 && rangeStart !== null) {
-        if (id >= rangeStart && id <= e.deviceId) count++;
-        rangeStart = null;
-      }
-    }
-  }
-  return count;
 }

@@ -79,10 +79,36 @@ export interface HostFacts {
   dmesg?: string;
   /** /sys/bus/pci/slots: slot name → "ssss:bb:dd". */
   sysfsSlots?: Array<{ name: string; address: string }>;
-  /** PCI functions holding the root file system, the default-route NIC. */
+  /** PCI functions holding the root file system ([] when it is on none, e.g. NFS), the default-route NIC. */
   bootDiskFunctions?: string[];
+  /** How `/` was followed down to those functions (mount, pool, slaves, sysfs paths). */
+  bootDiskEvidence?: string[];
+  /** Why the root file system's disks are unknown, when they are (bootDiskFunctions then unset). */
+  bootDiskUnknown?: string;
   defaultRouteFunctions?: string[];
+  /** /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts (Y/N); undefined when the module is not loaded or not captured. */
+  vfioAllowUnsafeInterrupts?: boolean;
+  /** The running kernel's build configuration, IOMMU options only; undefined when not read. */
+  kernelConfig?: KernelConfig;
+  /** The bootloader this host booted with; undefined when unknown (loose files). */
+  bootloader?: Bootloader;
   notes: HostNote[];
+}
+
+export interface KernelConfig {
+  /** The file it was read from, e.g. /boot/config-6.8.12-4-pve. */
+  path: string;
+  /** CONFIG_* name → value ("y", "m", a string); null for "# CONFIG_X is not set". */
+  options: Record<string, string | null>;
+}
+
+export interface Bootloader {
+  /** systemd-boot: EFI and /etc/kernel/cmdline present; grub otherwise. */
+  kind: 'systemd-boot' | 'grub';
+  /** Proxmox's proxmox-boot-tool manages the ESPs (it also refreshes GRUB on legacy-boot ZFS). */
+  proxmoxBootTool: boolean;
+  /** The files that decided it. */
+  evidence: string[];
 }
 
 export interface SlotInfo {
@@ -125,8 +151,6 @@ export interface Device {
   pci: PciAddress;
   config: PciConfig;
   configSource: 'bytes' | 'lspci-text';
-  vendorName: string | null;
-  deviceName: string | null;
   /** "Vendor Device" for tables; falls back to the ids. */
   name: string;
   classCode: number;
@@ -142,12 +166,10 @@ export interface Device {
   parent: string | null | undefined;
   children: string[];
   slot: SlotInfo | null;
-  rmrr: RmrrHit[];
+  /** undefined: the DMAR was not read, so RMRRs are unknown ([] means none names it). */
+  rmrr: RmrrHit[] | undefined;
   ivmd: IvmdHit[];
-  /** IVRS device entry names this function (or an alias) explicitly. */
-  ivrsEntries: number;
   netInterfaces: string[] | undefined;
-  isVirtualFunction: boolean;
   sriov: { totalVfs: number; numVfs: number } | null | undefined;
 }
 
@@ -175,6 +197,11 @@ export interface Host {
   devices: Device[];
   byAddress: Map<string, Device>;
   bootDiskFunctions: string[] | undefined;
+  bootDiskEvidence: string[];
+  bootDiskUnknown: string | undefined;
   defaultRouteFunctions: string[] | undefined;
   sysfsSlots: Array<{ name: string; address: string }> | undefined;
+  vfioAllowUnsafeInterrupts: boolean | undefined;
+  kernelConfig: KernelConfig | undefined;
+  bootloader: Bootloader | undefined;
 }

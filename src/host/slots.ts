@@ -32,10 +32,6 @@ export interface SlotContext {
   isHpeProliant: boolean;
 }
 
-export interface SlotInfoFull extends SlotInfo {
-  embedded: boolean;
-}
-
 function firstNumber(s: string): number | null {
   const m = /(\d+)/.exec(s);
   return m ? Number(m[1]) : null;
@@ -88,7 +84,7 @@ function type9Matches(slot: SystemSlot, node: SlotNode, ctx: SlotContext): numbe
   return null;
 }
 
-export function resolveSlot(node: SlotNode, ctx: SlotContext): SlotInfoFull | null {
+export function resolveSlot(node: SlotNode, ctx: SlotContext): SlotInfo | null {
   const sources: string[] = [];
   let physical: number | null = null;
   let designation: string | null = null;

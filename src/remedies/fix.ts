@@ -21,9 +21,9 @@ export type Method = 'rmrds' | 'relax-rmrr';
 
 export function decideFix(sv: Survey, r: DeviceReport, kernelFiles: { kernelCmdline: string | null; defaultGrub: string | null } | null, method?: Method): FixDecision {
   const d = r.device;
-  if (d.rmrr.length === 0) {
+  if (!d.rmrr?.length) {
     const v = r.verdicts.vfio;
-    return { report: r, firmware: { kind: 'nothing', reason: `no RMRR names ${d.address}: there is no firmware reservation to remove (vfio: ${v.status}${v.reasons.length ? `, ${v.reasons.join(', ')}` : ''})` }, kernel: null, chosen: null };
+    return { report: r, firmware: { kind: 'nothing', reason: `${d.rmrr === undefined ? `the DMAR was not read, so whether an RMRR names ${d.address} is unknown` : `no RMRR names ${d.address}`}: there is no firmware reservation to remove (vfio: ${v.status}${v.reasons.length ? `, ${v.reasons.join(', ')}` : ''})` }, kernel: null, chosen: null };
   }
   const critical = r.findings.filter((f) => f.code === 'MANAGEMENT_CONTROLLER' || f.code === 'HOST_BOOT_DISK');
   if (critical.length > 0) {

@@ -6,16 +6,10 @@ import { SCOPE_TYPES, type DeviceScope, type Dmar } from '../firmware/acpi/dmar.
 import { ENTRY_NAMES, SPECIAL_VARIETY, type Ivrs, type IvhdEntry } from '../firmware/acpi/ivrs.js';
 import type { Smbios } from '../firmware/smbios/index.js';
 import type { SmbiosStructure } from '../firmware/smbios/types.js';
+import { scopePath } from '../firmware/format.js';
 import { bdf, hex2, hexn, printable, rangeSize, rid } from './format.js';
 
 const SCOPE_SHORT: Record<number, string> = { 1: 'endpoint', 2: 'bridge', 3: 'IOAPIC', 4: 'HPET', 5: 'ACPI device' };
-
-/** "00:1c.7 / 00.0": the start bus, then each (device, function) hop of the path. */
-export function scopePath(s: DeviceScope): string {
-  if (s.path.length === 0) return `${hex2(s.startBus)}:(empty path)`;
-  const [first, ...rest] = s.path;
-  return [`${hex2(s.startBus)}:${hex2(first!.device)}.${first!.function}`, ...rest.map((p) => `${hex2(p.device)}.${p.function}`)].join(' / ');
-}
 
 function scopeLine(s: DeviceScope): string {
   const kind = (SCOPE_SHORT[s.type] ?? `type ${s.type}`).padEnd(11);

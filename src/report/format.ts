@@ -1,7 +1,9 @@
 /** Small formatting helpers shared by the text reports. */
+import { hex2 } from '../firmware/format.js';
 import type { FieldLine } from '../firmware/struct.js';
 
-export const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+export { byteSize, hex2, rangeSize } from '../firmware/format.js';
+
 export const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 export const hexn = (n: number | bigint) => '0x' + n.toString(16);
 
@@ -12,24 +14,6 @@ export function rid(id: number): string {
 
 export function bdf(seg: number, bus: number, dev: number, fn: number): string {
   return `${hex4(seg)}:${hex2(bus)}:${hex2(dev)}.${fn}`;
-}
-
-/** Inclusive range size, in the largest binary unit that keeps it readable: "12 KiB", "1.5 MiB". */
-export function rangeSize(base: bigint, limit: bigint): string {
-  if (limit < base) return 'invalid: end below base';
-  return byteSize(limit - base + 1n);
-}
-
-export function byteSize(n: bigint): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let u = 0;
-  let scaled = Number(n);
-  while (scaled >= 1024 && u < units.length - 1) {
-    scaled /= 1024;
-    u++;
-  }
-  const text = Number.isInteger(scaled) ? String(scaled) : scaled.toFixed(scaled < 10 ? 2 : 1).replace(/\.?0+$/, '');
-  return `${text} ${units[u]}`;
 }
 
 /** Make firmware strings safe to print: control characters become ".", as dmidecode does. */

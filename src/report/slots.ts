@@ -40,13 +40,13 @@ export function slotsView(host: Host): SlotsView {
   for (const d of host.devices) {
     if (d.isBridge || d.isHostBridge) continue;
     const item = { address: d.address, name: d.name };
-    if (d.slot?.embedded) embedded.push({ ...item, designation: d.slot.designation, rmrr: d.rmrr.length > 0 });
+    if (d.slot?.embedded) embedded.push({ ...item, designation: d.slot.designation, rmrr: (d.rmrr?.length ?? 0) > 0 });
     else if (d.slot && d.slot.physical !== null) {
       const k = key(d.slot.physical, d.slot.designation);
       if (!rows.has(k)) rows.set(k, { physical: d.slot.physical, designation: d.slot.designation, smbiosBusAddress: null, port: d.slot.port, usage: null, functions: [], hpeRmrdsSlot: d.slot.hpeRmrdsSlot, rmrr: false });
       const row = rows.get(k)!;
       row.functions.push(item);
-      if (d.rmrr.length > 0) row.rmrr = true;
+      if (d.rmrr?.length) row.rmrr = true;
     }
   }
   for (const s of host.devices) if (!s.slot && !s.isBridge && !s.isHostBridge && s.parent !== null) unknown.push({ address: s.address, name: s.name });

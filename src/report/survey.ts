@@ -1,5 +1,5 @@
 /** `survey` and `explain` output: the table, the JSON document, the per-device explanation. */
-import { CATALOG, type Finding, type Target } from '../checks/finding.js';
+import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type Finding, type Target } from '../checks/finding.js';
 import type { DeviceReport, Survey } from '../checks/index.js';
 import type { Device } from '../host/model.js';
 import { hex4, printable, rangeSize } from './format.js';
@@ -42,14 +42,19 @@ function hostLine(sv: Survey): string[] {
 
 export function renderSurvey(sv: Survey, target: Target, all: boolean, style: Style): string {
   const out: string[] = [...hostLine(sv)];
-  for (const f of sv.hostFindings) out.push(`${f.severity === 'blocker' ? paint(style, 'blocked', 'BLOCKER') : paint(style, 'warnings', 'WARNING')} ${f.code}: ${f.message}`);
+  // The banner speaks for the target the table shows, as the rows do.
+  for (const f of sv.hostFindings) {
+    const e = effectOf(f.code, target);
+    const label = e === 'block' ? paint(style, 'blocked', 'BLOCKER') : e === 'warn' ? paint(style, 'warnings', 'WARNING') : paint(style, 'dim', 'NOTE');
+    out.push(`${label} ${f.code}: ${f.message} [${TARGETS.map((t) => `${t} ${effectOf(f.code, t)}`).join(' · ')}]`);
+  }
   out.push('');
   const shown = sv.devices.filter((r) => all || !r.hidden);
   out.push(paint(style, 'bold', `${'ADDRESS'.padEnd(13)} ${'SLOT'.padEnd(4)} ${'NAME'.padEnd(44)} ${'GROUP'.padEnd(5)} ${target.toUpperCase().padEnd(10)} FIRST REASON`));
   for (const r of shown) {
     const v = r.verdicts[target];
     const first = v.reasons[0];
-    const reason = first ? `${first}: ${CATALOG[first].title}` : '';
+    const reason = (first ? `${first}: ${CATALOG[first].title}` : '') + (v.confidence === 'believed' ? ' (believed, not sourced)' : '');
     out.push(`${r.device.address.padEnd(13)} ${slotLabel(r.device).padEnd(4)} ${pad(printable(r.device.name), 44)} ${groupLabel(r.device).padEnd(5)} ${paint(style, v.status, v.status.padEnd(10))} ${reason}`);
   }
   const hidden = sv.devices.length - shown.length;
@@ -63,7 +68,11 @@ export function renderSurvey(sv: Survey, target: Target, all: boolean, style: St
 }
 
 function findingJson(f: Finding) {
-  return { code: f.code, severity: f.severity, message: f.message, evidence: f.evidence, fixes: f.fixes };
+  const effects = Object.fromEntries(TARGETS.map((t) => {
+    const belief = beliefOf(f.code, t);
+    return [t, { effect: effectOf(f.code, t), confidence: confidenceOf(f.code, t), ...(belief ? { note: belief } : {}) }];
+  }));
+  return { code: f.code, severity: f.severity, message: f.message, evidence: f.evidence, fixes: f.fixes, effects };
 }
 
 export function deviceJson(r: DeviceReport) {
@@ -79,7 +88,7 @@ export function deviceJson(r: DeviceReport) {
     driver: d.driver ?? null,
     hidden: r.hidden,
     slot: d.slot ? { physical: d.slot.physical, designation: d.slot.designation, hpeRmrdsSlot: d.slot.hpeRmrdsSlot, embedded: d.slot.embedded, sources: d.slot.sources } : null,
-    rmrr: d.rmrr.map((h) => ({ base: h.base, limit: h.limit, structure: h.structure, scope: h.scope, viaBridge: h.viaBridge })),
+    rmrr: d.rmrr === undefined ? null : d.rmrr.map((h) => ({ base: h.base, limit: h.limit, structure: h.structure, scope: h.scope, viaBridge: h.viaBridge })),
     ivmd: d.ivmd.map((h) => ({ start: h.start, length: h.length, type: h.type, flags: h.flags })),
     findings: r.findings.map(findingJson),
     verdicts: r.verdicts,
@@ -101,7 +110,10 @@ export function surveyJson(sv: Survey, target: Target | null) {
         interruptRemapping: sv.iommu.interruptRemapping ?? null,
         relaxRmrrAvailable: sv.iommu.relaxRmrrAvailable ?? null,
         relaxRmrrActive: sv.iommu.relaxRmrrActive,
+        unsafeInterrupts: sv.iommu.unsafeInterrupts ?? null,
       },
+      bootloader: h.bootloader ?? null,
+      bootDisk: { functions: h.bootDiskFunctions ?? null, evidence: h.bootDiskEvidence, unknown: h.bootDiskUnknown ?? null },
       findings: sv.hostFindings.map(findingJson),
       notes: h.notes,
     },
@@ -109,9 +121,11 @@ export function surveyJson(sv: Survey, target: Target | null) {
   };
 }
 
-const MARK = { blocker: '✗', warning: '!', info: 'i' } as const;
+const MARK: Record<Effect, string> = { block: '✗', warn: '!', info: 'i', none: '·' };
+const EFFECT_COLOR = { block: 'blocked', warn: 'warnings', info: 'dim', none: 'dim' } as const;
 
-export function renderExplain(sv: Survey, r: DeviceReport, style: Style): string {
+/** Each finding is marked by its effect on `target` (the verdict's target), with all three effects shown. */
+export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target: Target = 'vfio'): string {
   const d = r.device;
   const out: string[] = [];
   out.push(paint(style, 'bold', `${d.address}  ${printable(d.name)} [${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}]`));
@@ -121,21 +135,26 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style): string
     out.push(`  ${what}`);
     for (const s of d.slot.sources) out.push(paint(style, 'dim', `    from ${s}`));
   } else out.push('  slot unknown');
-  const vs = (['vfio', 'dda', 'esxi'] as const).map((t) => `${t} ${paint(style, r.verdicts[t].status, r.verdicts[t].status)}${r.verdicts[t].reasons.length ? ` (${r.verdicts[t].reasons.join(', ')})` : ''}`);
+  const vs = TARGETS.map((t) => `${t} ${paint(style, r.verdicts[t].status, r.verdicts[t].status)}${r.verdicts[t].reasons.length ? ` (${r.verdicts[t].reasons.join(', ')})` : ''}${r.verdicts[t].confidence === 'believed' ? ' [believed]' : ''}`);
   out.push(`  verdicts: ${vs.join(' · ')}`);
   const all = [...sv.hostFindings, ...r.findings];
-  const order = { blocker: 0, warning: 1, info: 2 };
-  for (const f of all.sort((a, b) => order[a.severity] - order[b.severity])) {
+  const order: Record<Effect, number> = { block: 0, warn: 1, info: 2, none: 3 };
+  for (const f of all.sort((a, b) => order[effectOf(a.code, target)] - order[effectOf(b.code, target)])) {
     out.push('');
-    const col = f.severity === 'blocker' ? 'blocked' : f.severity === 'warning' ? 'warnings' : 'dim';
-    out.push(`${paint(style, col, MARK[f.severity])} ${f.code}${f.device === null ? ' (host)' : ''}: ${f.message}`);
+    const e = effectOf(f.code, target);
+    const effects = TARGETS.map((t) => `${t} ${effectOf(f.code, t)}${confidenceOf(f.code, t) === 'believed' ? ' (believed)' : ''}`).join(' · ');
+    out.push(`${paint(style, EFFECT_COLOR[e], MARK[e])} ${f.code}${f.device === null ? ' (host)' : ''} [${effects}]: ${f.message}`);
     for (const e of f.evidence) out.push(`    · ${e}`);
+    for (const t of TARGETS) {
+      const b = beliefOf(f.code, t);
+      if (b) out.push(`    · ${t}: believed, not sourced — ${b}`);
+    }
     for (const x of f.fixes) {
       out.push(`    ${x.rank}. ${x.title} [risk: ${x.risk}]${x.detail ? ` — ${x.detail}` : ''}`);
       for (const c of x.commands ?? []) out.push(`         ${c.startsWith('#') ? c : `$ ${c}`}`);
     }
   }
-  if (d.rmrr.length > 0) {
+  if (d.rmrr?.length) {
     out.push('');
     out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);
   }

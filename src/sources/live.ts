@@ -16,6 +16,8 @@ import { capabilitiesUnread, decodePciConfig, type PciConfig } from '../firmware
 import { decodeSmbiosSysfs } from '../firmware/smbios/index.js';
 import { parseAddress } from '../host/address.js';
 import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedRegion } from '../host/model.js';
+import { readBootDisk } from './boot-disk.js';
+import { readBootFacts } from './boot.js';
 import { SourceError } from './errors.js';
 import { realFs, type Fs } from './fs.js';
 
@@ -87,21 +89,6 @@ function configFromIds(vendor: number, device: number, classCode: number): PciCo
 /** PCI functions on the sysfs path of a block or net device: the last one is its controller. */
 function pciOnPath(link: string): string[] {
   return link.split('/').filter((s) => PCI_ADDR.test(s));
-}
-
-function blockFunctions(fs: Fs, root: string, name: string, depth = 0): string[] {
-  if (depth > 4) return [];
-  let link: string;
-  try {
-    link = fs.readlinkSync(join(root, 'sys/class/block', name));
-  } catch {
-    return [];
-  }
-  const pci = pciOnPath(link);
-  if (pci.length > 0) return [pci.at(-1)!];
-  // device-mapper / md: follow the devices it is built on.
-  const slaves = listDir(fs, join(root, 'sys/class/block', name, 'slaves')) ?? [];
-  return slaves.flatMap((s) => blockFunctions(fs, root, s, depth + 1));
 }
 
 function netFunctions(fs: Fs, root: string, iface: string, depth = 0): string[] {
@@ -315,14 +302,7 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
   }
 
   // What the host cannot lose: the root file system's disk, the default-route NIC.
-  const mounts = readText(fs, join(root, 'proc/mounts')) ?? readText(fs, join(root, 'proc/self/mounts'));
-  const rootDev = mounts?.split('\n').map((l) => l.split(' ')).find((f) => f[1] === '/' && f[0] !== 'rootfs')?.[0];
-  if (rootDev?.startsWith('/dev/')) {
-    let name = basename(rootDev);
-    if (rootDev.startsWith('/dev/mapper/')) name = readLinkBase(fs, join(root, rootDev)) ?? name;
-    const f = blockFunctions(fs, root, name);
-    if (f.length > 0) facts.bootDiskFunctions = f;
-  }
+  Object.assign(facts, readBootDisk(fs, root), readBootFacts(fs, root, facts.kernelRelease));
   const route = readText(fs, join(root, 'proc/net/route'));
   if (route !== undefined) {
     const ifaces = route.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === '00000000' && f[0]).map((f) => f[0]!);

@@ -244,24 +244,37 @@ function bitsOf(v: number): AcsBit[] {
   return ACS_BITS.filter((_, i) => (v & (1 << i)) !== 0);
 }
 
+/** BAR low dword (PCI 3.0 §6.2.5.1): bit 0 I/O space; memory type in bits 2:1, prefetchable bit 3. */
+const BAR_IO_SPACE = 0x1;
+const BAR_IO_ADDRESS_MASK = 0xfffffffc;
+const BAR_MEM_TYPE_SHIFT = 1;
+const BAR_MEM_TYPE_MASK = 0x3;
+const BAR_MEM_TYPE_64 = 0x2;
+const BAR_MEM_PREFETCH = 0x8;
+const BAR_MEM_ADDRESS_MASK = 0xfffffff0;
+
+/** JS bitwise operators yield signed 32-bit ints: `>>> 0` keeps an address with bit 31 set positive. */
+const unsigned = (n: number) => BigInt(n >>> 0);
+
 function readBars(v: ByteView, count: number): Bar[] {
   const bars: Bar[] = [];
   for (let i = 0; i < count; i++) {
     const off = 0x10 + 4 * i;
     const lo = v.u32(off, `BAR ${i}`);
     if (lo === 0) continue;
-    if (lo & 1) {
-      bars.push({ index: i, kind: 'io', is64: false, prefetchable: false, address: BigInt(lo & ~3) });
+    if (lo & BAR_IO_SPACE) {
+      bars.push({ index: i, kind: 'io', is64: false, prefetchable: false, address: unsigned(lo & BAR_IO_ADDRESS_MASK) });
       continue;
     }
-    const type = (lo >> 1) & 3;
-    const prefetchable = (lo & 8) !== 0;
-    if (type === 2 && i + 1 < count) {
+    const type = (lo >> BAR_MEM_TYPE_SHIFT) & BAR_MEM_TYPE_MASK;
+    const prefetchable = (lo & BAR_MEM_PREFETCH) !== 0;
+    const base = unsigned(lo & BAR_MEM_ADDRESS_MASK);
+    if (type === BAR_MEM_TYPE_64 && i + 1 < count) {
       const hi = v.u32(off + 4, `BAR ${i + 1} (upper half)`);
-      bars.push({ index: i, kind: 'memory', is64: true, prefetchable, address: (BigInt(hi) << 32n) | BigInt(lo & ~0xf) });
+      bars.push({ index: i, kind: 'memory', is64: true, prefetchable, address: (unsigned(hi) << 32n) | base });
       i++;
     } else {
-      bars.push({ index: i, kind: 'memory', is64: false, prefetchable, address: BigInt((lo & ~0xf) >>> 0) });
+      bars.push({ index: i, kind: 'memory', is64: false, prefetchable, address: base });
     }
   }
   return bars;
@@ -310,6 +323,8 @@ export function decodePciConfig(bytes: Uint8Array): PciConfig {
     const t = TYPE2.read(v, 0);
     capPtr = t.capabilitiesPointer;
     bridge = { primary: t.primaryBus, secondary: t.secondaryBus, subordinate: t.subordinateBus };
+    // The CardBus socket / ExCA registers: the one BAR of a type 2 header.
+    bars = readBars(v, 1);
   }
   const cfg: PciConfig = {
     bytesAvailable: bytes.length,

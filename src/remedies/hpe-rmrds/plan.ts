@@ -72,6 +72,6 @@ export function planRmrds(sv: Survey, r: DeviceReport): RmrdsPlan | null {
       `.\\conrep.exe -s -x conrep_rmrds.xml -f verify.dat; Select-String -Path verify.dat -Pattern '${section}"'   # must say ${EXCLUDED}`,
       'Restart-Computer',
     ],
-    rmrr: d.rmrr,
+    rmrr: d.rmrr ?? [],
   };
 }

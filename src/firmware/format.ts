@@ -1,0 +1,32 @@
+/**
+ * Text helpers every layer above the decoders shares (host attribution, checks, reports):
+ * they live here so imports keep running one way, from report down to firmware.
+ */
+import type { DeviceScope } from './acpi/dmar.js';
+
+export const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+/** Inclusive range size, in the largest binary unit that keeps it readable: "12 KiB", "1.5 MiB". */
+export function rangeSize(base: bigint, limit: bigint): string {
+  if (limit < base) return 'invalid: end below base';
+  return byteSize(limit - base + 1n);
+}
+
+export function byteSize(n: bigint): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let u = 0;
+  let scaled = Number(n);
+  while (scaled >= 1024 && u < units.length - 1) {
+    scaled /= 1024;
+    u++;
+  }
+  const text = Number.isInteger(scaled) ? String(scaled) : scaled.toFixed(scaled < 10 ? 2 : 1).replace(/\.?0+$/, '');
+  return `${text} ${units[u]}`;
+}
+
+/** "00:1c.7 / 00.0": the start bus, then each (device, function) hop of a DMAR device scope path. */
+export function scopePath(s: DeviceScope): string {
+  if (s.path.length === 0) return `${hex2(s.startBus)}:(empty path)`;
+  const [first, ...rest] = s.path;
+  return [`${hex2(s.startBus)}:${hex2(first!.device)}.${first!.function}`, ...rest.map((p) => `${hex2(p.device)}.${p.function}`)].join(' / ');
+}

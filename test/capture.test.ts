@@ -79,6 +79,7 @@ const MARKERS = {
   psuPart: 'PSU-PART-MARK',
   hpe237Serial: 'HPE237-SERIAL-MARK',
   hpe237Part: 'HPE237-PART-MARK',
+  hpe203Serial: 'HPE203-SERIAL-MARK',
   hpe209Mac: 'MACMRK',
   hpe233Mac: 'MAC233',
   vpdSerial: 'VPD-SERIAL-MARK',
@@ -132,6 +133,8 @@ function plantedSmbios() {
     structure(39, 0x16, 0xf003, { 0x05: bytes('PSU 1'), 0x08: bytes(MARKERS.psuSerial), 0x09: bytes(MARKERS.psuAsset), 0x0a: bytes(MARKERS.psuPart) }),
     // HPE 237 (DIMM serial numbers, dmidecode dmioem.c): handle, manufacturer, part, serial.
     structure(237, 9, 0xf004, { 0x06: bytes('Hynix'), 0x07: bytes(MARKERS.hpe237Part), 0x08: bytes(MARKERS.hpe237Serial) }),
+    // HPE 203 (device correlation): the structured name is what slot numbers come from; the serial is not.
+    structure(203, 0x28, 0xf007, { 0x1d: bytes('PCI.Slot.1.1'), 0x23: bytes(MARKERS.hpe203Serial) }),
     // HPE 209: NIC records of bus/devfn + MAC; HPE 233: MAC at 0x08.
     structure(209, 4 + 8, 0xf005, {}, { 4: new Uint8Array([0x00, 0x01, ...bytes(MARKERS.hpe209Mac)]) }),
     structure(233, 0x0e, 0xf006, {}, { 6: new Uint8Array([0x01, 0x00, ...bytes(MARKERS.hpe233Mac)]) }),
@@ -230,7 +233,8 @@ describe('collect --redact leaves nothing identifying (issue 7 point 10)', () =>
     const manifest = JSON.parse(new TextDecoder().decode(red.files.get(MANIFEST_NAME)));
     assert.equal(manifest.redacted, true);
     assert.deepEqual(manifest.notes, []);
-    assert.ok(Array.isArray(manifest.keptOemStrings));
+    assert.deepEqual(manifest.keptOemStrings, ['type 203 (handle 0xf007) string 1']);
+    assert.ok(red.tar.includes(Buffer.from('PCI.Slot.1.1')), 'the HPE slot name is kept');
     // What the survey needs is still there: the command line's IOMMU switch, the root disk and default-route NIC.
     const facts = readLiveHost('/', memFs(readTar(red.tar)));
     assert.match(facts.cmdline!, /intel_iommu=on/);

@@ -238,27 +238,23 @@ function leaks(entries: TarEntry[], secrets: string[]): string[] {
   return out;
 }
 
-export function collect(root: string, fs: Fs, o: CollectOptions): { entries: TarEntry[]; notes: string[]; manifest: CaptureManifest } {
-  const tree = fs === realFs ? treeFs(root) : fs;
-  const log = new Map<string, Access>();
-  const facts = readLiveHost(root, recordingFs(tree, root, log));
-  const notes: string[] = [];
-  const out = new Archive();
-  const copier = new Copier(tree, root, out);
-
-  // The root file system's device-mapper name often holds the host name (Debian: host--vg-root).
+/** The root file system's device-mapper name often holds the host name (Debian: host--vg-root). */
+function mapperRenames(log: Map<string, Access>, redact: boolean): Map<string, string> {
   const renames = new Map<string, string>();
-  const mountsRead = log.get('proc/mounts')?.read ?? log.get('proc/self/mounts')?.read;
-  const rootDev = mountsRead && rootMountLine(latin1(mountsRead))?.split(' ')[0];
-  if (o.redact && rootDev?.startsWith('/dev/mapper/')) renames.set(rootDev.slice(1), 'dev/mapper/root');
+  const mounts = log.get('proc/mounts')?.read ?? log.get('proc/self/mounts')?.read;
+  const rootDev = mounts && rootMountLine(latin1(mounts))?.split(' ')[0];
+  if (redact && rootDev?.startsWith('/dev/mapper/')) renames.set(rootDev.slice(1), 'dev/mapper/root');
+  return renames;
+}
 
+/** Everything the reader touched, under the same paths (renamed where redaction says so). */
+function copyRecorded(tree: Fs, root: string, out: Archive, log: Map<string, Access>, renames: Map<string, string>, redact: boolean): void {
+  const copier = new Copier(tree, root, out);
   for (const [rel, a] of [...log.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
     if (LOG_FILES.has(rel) || rel === SMBIOS_EP || rel === SMBIOS_TABLE) continue;
-    if (a.exists || a.list || a.read) {
-      if (a.list) copier.listing(rel);
-      else if (a.exists && !a.read) copier.existing(rel);
-      if (a.read) out.addFile(copier.realPath(rel), transform(rel, a.read, o.redact));
-    }
+    if (a.list) copier.listing(rel);
+    else if (a.exists && !a.read) copier.existing(rel);
+    if (a.read) out.addFile(copier.realPath(rel), transform(rel, a.read, redact));
     if (a.link !== undefined) {
       const parent = copier.realPath(dirname(rel));
       out.addLink(renames.get(rel) ?? (parent ? `${parent}/${basename(rel)}` : basename(rel)), a.link);
@@ -270,18 +266,33 @@ export function collect(root: string, fs: Fs, o: CollectOptions): { entries: Tar
       if (e?.data) e.data = enc.encode(latin1(e.data).replace(`/${from} `, `/${to} `));
     }
   }
+}
 
-  const smbios = copySmbios(out, log, o.redact, notes);
+/** The standard formats beside the sysfs copies: acpidump text, the IOMMU lines of the kernel log, lspci. */
+function addForumFormats(out: Archive, log: Map<string, Access>, dmesg: string | undefined, o: CollectOptions): void {
   let acpi = '';
   for (const sig of ['DMAR', 'IVRS']) {
     const b = log.get(`sys/firmware/acpi/tables/${sig}`)?.read;
     if (b) acpi += acpidumpText(sig, b);
   }
   if (acpi) out.addFile('acpidump.txt', enc.encode(acpi));
-  // The kernel log lines about IOMMUs (the live reader reads them from /dev/kmsg).
-  const kept = (facts.dmesg ?? '').split('\n').filter((l) => KEEP_LOG.test(l)).join('\n');
+  // The live reader reads the log from /dev/kmsg; the capture keeps the lines about IOMMUs.
+  const kept = (dmesg ?? '').split('\n').filter((l) => KEEP_LOG.test(l)).join('\n');
   if (kept) out.addFile('var/log/dmesg', enc.encode((o.redact ? redactKernelLog(kept) : kept) + '\n'));
   if (o.lspciText) out.addFile('lspci-nnvvv.txt', enc.encode(o.redact ? redactLspciText(o.lspciText) : o.lspciText));
+}
+
+export function collect(root: string, fs: Fs, o: CollectOptions): { entries: TarEntry[]; notes: string[]; manifest: CaptureManifest } {
+  const tree = fs === realFs ? treeFs(root) : fs;
+  const log = new Map<string, Access>();
+  const facts = readLiveHost(root, recordingFs(tree, root, log));
+  // What the reader could not read (not root, undecodable tables) is missing from the capture too.
+  const notes: string[] = facts.notes.map((n) => `${n.code}: ${n.message}`);
+  const out = new Archive();
+  const renames = mapperRenames(log, o.redact);
+  copyRecorded(tree, root, out, log, renames, o.redact);
+  const smbios = copySmbios(out, log, o.redact, notes);
+  addForumFormats(out, log, facts.dmesg, o);
 
   let redacted = o.redact;
   if (o.redact) {

@@ -52,13 +52,19 @@ function readText(fs: Fs, path: string): string | undefined {
   return b === undefined ? undefined : new TextDecoder().decode(b);
 }
 
-function readLinkBase(fs: Fs, path: string): string | null {
+/** A symbolic link's target; undefined when it is not a link (or not there). */
+function readLink(fs: Fs, path: string): string | undefined {
   try {
-    return basename(fs.readlinkSync(path));
+    return fs.readlinkSync(path);
   } catch (e) {
     if (e instanceof SourceError) throw e;
-    return null;
+    return undefined;
   }
+}
+
+function readLinkBase(fs: Fs, path: string): string | null {
+  const t = readLink(fs, path);
+  return t === undefined ? null : basename(t);
 }
 
 function listDir(fs: Fs, path: string): string[] | undefined {
@@ -68,10 +74,6 @@ function listDir(fs: Fs, path: string): string[] | undefined {
     if (e instanceof SourceError) throw e;
     return undefined;
   }
-}
-
-function exists(fs: Fs, path: string): boolean {
-  return fs.existsSync(path);
 }
 
 /** A sysfs number ("0x8086", "4"): anything else in a host tree is bad input. */
@@ -137,13 +139,8 @@ const MAX_STACK_DEPTH = 4;
 function blockFunctions(fs: Fs, root: string, name: string, seen = new Set<string>(), depth = 0): string[] {
   if (depth > MAX_STACK_DEPTH || seen.has(name)) return [];
   seen.add(name);
-  let link: string;
-  try {
-    link = fs.readlinkSync(join(root, 'sys/class/block', name));
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    return [];
-  }
+  const link = readLink(fs, join(root, 'sys/class/block', name));
+  if (link === undefined) return [];
   const pci = pciOnPath(link);
   if (pci.length > 0) return [pci.at(-1)!];
   const slaves = listDir(fs, join(root, 'sys/class/block', name, 'slaves')) ?? [];
@@ -157,14 +154,8 @@ function netFunctions(fs: Fs, root: string, iface: string, seen = new Set<string
   // The interface's own sysfs path runs through its PCI function (virtio NICs add a
   // virtioN level, so the `device` link alone may not name it).
   for (const p of [join(root, 'sys/class/net', iface), join(root, 'sys/class/net', iface, 'device')]) {
-    const link = (() => {
-      try {
-        return fs.readlinkSync(p);
-      } catch (e) {
-        if (e instanceof SourceError) throw e;
-        return undefined; // not a link: a bridge, bond or VLAN has lower devices instead
-      }
-    })();
+    // Not a link: a bridge, bond or VLAN has lower devices instead.
+    const link = readLink(fs, p);
     const pci = link === undefined ? [] : pciOnPath(link);
     if (pci.length > 0) return [pci.at(-1)!];
   }
@@ -265,7 +256,7 @@ function readFunctionSysfs(r: Reading, dir: string, groupsKnown: boolean, link: 
     return t === undefined ? null : sysfsNumber(join(dir, f), t);
   };
   const resetMethod = guard(r, 'reset_method', () => readText(fs, join(dir, 'reset_method')));
-  const resetExists = exists(fs, join(dir, 'reset'));
+  const resetExists = fs.existsSync(join(dir, 'reset'));
   const bootVga = readText(fs, join(dir, 'boot_vga'));
   const resource = guard(r, 'resource', () => readText(fs, join(dir, 'resource')));
   const group = readLinkBase(fs, join(dir, 'iommu_group'));
@@ -290,14 +281,14 @@ function readFunctions(r: Reading): FunctionFacts[] {
   const devDir = join(r.root, 'sys/bus/pci/devices');
   const names = listDir(r.fs, devDir);
   if (names === undefined) throw new SourceError('not-found', devDir, `${devDir} does not exist: not a Linux host (or not a capture directory)`);
-  const groupsKnown = exists(r.fs, join(r.root, 'sys/kernel/iommu_groups')) || exists(r.fs, join(r.root, 'sys/kernel'));
+  const groupsKnown = r.fs.existsSync(join(r.root, 'sys/kernel/iommu_groups')) || r.fs.existsSync(join(r.root, 'sys/kernel'));
   const functions: FunctionFacts[] = [];
   for (const name of names.sort()) {
     const address = parseAddress(name);
     if (!address) continue;
     const dir = join(devDir, name);
     // A capture may store plain directories; ancestors then come from bridge buses.
-    const link = readLinkBase(r.fs, dir) === null ? '' : r.fs.readlinkSync(dir);
+    const link = readLink(r.fs, dir) ?? '';
     const config = readFunctionConfig(r, dir);
     functions.push({ address, config, configSource: 'bytes', sysfs: readFunctionSysfs(r, dir, groupsKnown, link) });
   }
@@ -316,7 +307,7 @@ function parseReservedRegions(path: string, text: string): ReservedRegion[] {
 function readGroups(r: Reading): GroupFacts[] | undefined {
   const gdir = join(r.root, 'sys/kernel/iommu_groups');
   const gnames = listDir(r.fs, gdir);
-  if (gnames === undefined) return exists(r.fs, join(r.root, 'sys/kernel')) ? [] : undefined;
+  if (gnames === undefined) return r.fs.existsSync(join(r.root, 'sys/kernel')) ? [] : undefined;
   return gnames.filter((g) => /^\d+$/.test(g)).map((g) => {
     const path = join(gdir, g, 'reserved_regions');
     const rr = readText(r.fs, path);
@@ -331,7 +322,7 @@ function readAcpi(r: Reading, facts: HostFacts): void {
     const p = join(r.root, 'sys/firmware/acpi/tables', sig);
     const b = guard(r, 'acpi', () => readBytes(r.fs, p) ?? null);
     if (b === null) {
-      if (exists(r.fs, join(r.root, 'sys/firmware/acpi/tables'))) facts[sig === 'DMAR' ? 'dmar' : 'ivrs'] = null;
+      if (r.fs.existsSync(join(r.root, 'sys/firmware/acpi/tables'))) facts[sig === 'DMAR' ? 'dmar' : 'ivrs'] = null;
     } else if (b !== undefined) {
       try {
         if (sig === 'DMAR') facts.dmar = decodeDmarTable(parseAcpiTable(b, 'DMAR'));

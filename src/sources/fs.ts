@@ -117,6 +117,33 @@ export function treeFs(root: string): Fs {
   };
 }
 
+/** Standard input, at most `max` bytes: `--lspci -` fed from an endless producer ends with an error. */
+function readStdin(max: number, what: string): Uint8Array {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.allocUnsafe(1 << 16);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = nodeFs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      // A non-blocking pipe with nothing yet: wait a little, as readFileSync(0) does.
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > max) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${max} bytes`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
 /** Map a Node error to the SourceError kind a user can act on. */
 export function sourceErrorFrom(e: unknown, path: string, what: string): SourceError {
   if (e instanceof SourceError) return e;
@@ -143,14 +170,11 @@ export function sourceErrorFrom(e: unknown, path: string, what: string): SourceE
 export function readInput(path: string, what: string, fs: Fs = realFs, max = MAX_INPUT_BYTES): Uint8Array {
   if (path === '-') {
     if (process.stdin.isTTY) throw new SourceError('usage', '-', `${what}: standard input is a terminal; pipe a file into it or name the file`);
-    let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(nodeFs.readFileSync(0));
+      return readStdin(max, what);
     } catch (e) {
       throw sourceErrorFrom(e, '-', what);
     }
-    if (bytes.length > max) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${max} bytes`);
-    return bytes;
   }
   let st;
   try {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -269,6 +269,17 @@ describe('collect --redact leaves nothing identifying (issue 7 point 10)', () =>
     const manifest = JSON.parse(new TextDecoder().decode(red.files.get(MANIFEST_NAME)));
     assert.ok(manifest.notes.some((n: string) => /SMBIOS not copied: it does not decode/.test(n)), manifest.notes.join('\n'));
     assert.equal(manifest.redacted, true);
+  });
+
+  it('a serial left where no redaction reaches makes collect --redact refuse: exit 1, nothing written', async () => {
+    const { root } = fakeHost();
+    // The kernel release is copied as it is; a (contrived) serial in it must still be caught.
+    writeFileSync(join(root, 'proc/sys/kernel/osrelease'), `6.8.0-${MARKERS.systemSerial}\n`);
+    const out = join(mkdtempSync(join(tmpdir(), 'assignable-cap-')), 'cap.tar.gz');
+    const r = await run('collect', '--root', root, '-o', out, '--redact');
+    assert.equal(r.code, EXIT.BLOCKED, r.err);
+    assert.match(r.err, /identifying text remains in proc\/sys\/kernel\/osrelease/);
+    assert.ok(!existsSync(out));
   });
 
   it('collect --redact through the CLI writes the same manifest name the docs give (point 13)', async () => {

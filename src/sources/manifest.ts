@@ -58,6 +58,8 @@ export const MANIFEST: readonly ManifestEntry[] = [
   { path: 'sys/firmware/dmi/tables/DMI', max: 4 * MiB, redact: 'smbios' },
   { path: 'proc/sys/kernel/osrelease', max: PAGE, redact: 'none' },
   { path: 'proc/cmdline', max: PAGE, redact: 'cmdline' },
+  // systemd-boot / proxmox-boot-tool's command line: the same parameters as /proc/cmdline.
+  { path: 'etc/kernel/cmdline', max: PAGE, redact: 'cmdline' },
   { path: 'proc/mounts', max: 16 * MiB, redact: 'mounts' },
   { path: 'proc/self/mounts', max: 16 * MiB, redact: 'mounts' },
   { path: 'proc/net/route', max: 4 * MiB, redact: 'route' },

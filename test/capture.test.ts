@@ -18,7 +18,9 @@ import { realFs, type Fs } from '../src/sources/fs.js';
 import { readLiveHost } from '../src/sources/live.js';
 import { memFs } from '../src/sources/memfs.js';
 import { readTar, writeTar, type TarEntry } from '../src/sources/tar.js';
-import { ROOT, fixture, fixtureBytes, fixtureText } from './helpers.js';
+import { ROOT, fixture, fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
+import { dmidecodeDumpBin } from '../src/firmware/dumps.js';
+import { redactSmbios } from '../src/firmware/smbios/redact.js';
 import { buildSmbios, bytes, parseDump, setString, structure } from './smbios-plant.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
@@ -411,3 +413,32 @@ describe('capture archives (point 12)', () => {
 });
 
 void fixture;
+
+describe('SMBIOS redaction on every real dump, dmidecode as the oracle', () => {
+  /** dmidecode fields redaction may change: the spec's serial/asset/part/SKU/UUID fields and free OEM text. */
+  const MAY_CHANGE = /^\t(Serial Number|Asset Tag|Part Number|SKU Number|UUID|Model Part Number|String \d+|Option \d+|SBDS Serial Number|Asset Tag Number): /;
+  const IDENTIFYING = /^\t(Serial Number|Asset Tag|Part Number|SKU Number|Model Part Number): ./;
+  const dumps = [...fixtureFiles('smbios/raw', '.dump').map((f) => ['smbios/raw', f] as const), ...fixtureFiles('smbios/hpe-oem', '.dump').map((f) => ['smbios/hpe-oem', f] as const)];
+  for (const [dir, file] of dumps) {
+    it(file, (t) => {
+      if (!hasDmidecode) return t.skip('dmidecode is not installed (the oracle)');
+      const dump = fixtureBytes(dir, file);
+      const ep = dump.subarray(0, 0x20);
+      const r = redactSmbios(ep, dump.subarray(0x20));
+      const before = dmidecode(dump).split('\n');
+      const after = dmidecode(dmidecodeDumpBin(ep, r.table)).split('\n');
+      assert.equal(after.length, before.length);
+      assert.equal(handles(after.join('\n')), handles(before.join('\n')));
+      let oem = false;
+      for (const [i, line] of before.entries()) {
+        const h = /^Handle 0x[0-9A-F]+, DMI type (\d+),/.exec(line);
+        if (h) oem = Number(h[1]) >= 128;
+        const value = line.slice(line.indexOf(': ') + 2);
+        // Another field may share the blanked string (firmware reuses "Default string" for many).
+        if (after[i] !== line && !line.startsWith('Reading SMBIOS/DMI data from file')) assert.ok(oem || MAY_CHANGE.test(line) || r.blanked.includes(value), `${file} line ${i + 1}: "${line}" became "${after[i]}"`);
+        // Every field dmidecode calls a serial number, asset tag, SKU or part number is blanked.
+        if (!oem && IDENTIFYING.test(line) && !/: (Not Specified|None|<BAD INDEX>)$/.test(line)) assert.notEqual(after[i], line, `${file} line ${i + 1}`);
+      }
+    });
+  }
+});

@@ -21,6 +21,7 @@ import { readTar, writeTar, type TarEntry } from '../src/sources/tar.js';
 import { ROOT, fixture, fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
 import { dmidecodeDumpBin } from '../src/firmware/dumps.js';
 import { redactSmbios } from '../src/firmware/smbios/redact.js';
+import { DecodeError } from '../src/firmware/errors.js';
 import { buildSmbios, bytes, parseDump, setString, structure } from './smbios-plant.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
@@ -441,4 +442,29 @@ describe('SMBIOS redaction on every real dump, dmidecode as the oracle', () => {
       }
     });
   }
+});
+
+describe('SMBIOS redaction of damaged tables', () => {
+  it('a bit-flipped or cut table is redacted to the same length or refused with a DecodeError, never anything else', () => {
+    const dump = fixtureBytes('smbios/raw', 'dell-poweredge-r630-gosmbios.dump');
+    const ep = dump.subarray(0, 0x20);
+    let seed = 0x5eed;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    let redacted = 0;
+    let refused = 0;
+    for (let n = 0; n < 2000; n++) {
+      const t = dump.slice(0x20);
+      if (n % 3 === 0) t.fill(0, Math.floor(next() * t.length));
+      else for (let k = 0; k < 4; k++) t[Math.floor(next() * t.length)] = Math.floor(next() * 256);
+      try {
+        const r = redactSmbios(ep, t);
+        assert.equal(r.table.length, t.length);
+        redacted++;
+      } catch (e) {
+        if (!(e instanceof DecodeError)) assert.fail(`mutation ${n}: ${e instanceof Error ? e.stack : String(e)}`);
+        refused++;
+      }
+    }
+    assert.ok(redacted > 0 && refused > 0, `${redacted} redacted, ${refused} refused`);
+  });
 });

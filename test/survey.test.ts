@@ -225,7 +225,10 @@ describe('a live host tree and its captures give the same survey', () => {
       const c = await run('collect', '--root', root, '-o', out, ...(redact ? ['--redact'] : []));
       assert.equal(c.code, EXIT.OK, c.err);
       const cap = await run('survey', '--json', '--capture', out, '--pci-ids', IDS);
-      assert.deepEqual(norm(cap.out), norm(tree.out), `redact=${redact}`);
+      const want = norm(tree.out);
+      // Redaction blanks the root file system's UUID in the command line, nothing the verdicts use.
+      if (redact) want.host.cmdline = want.host.cmdline.replace('root=UUID=0', 'root=UUID=REDACTED');
+      assert.deepEqual(norm(cap.out), want, `redact=${redact}`);
     }
   });
 

@@ -27,7 +27,13 @@ export function runCollect(io: Io, o: CollectCliOptions, fs: Fs = realFs, now = 
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   const output = o.output ?? `assignable-capture-${stamp}.tar.gz`;
   const lspciText = o.lspci === false || root !== '/' ? undefined : runLspci();
-  const { entries, notes } = collect(root, fs, { redact: o.redact ?? false, toolVersion: VERSION, created: now.toISOString(), ...(lspciText ? { lspciText } : {}) });
+  const { entries, notes, manifest } = collect(root, fs, { redact: o.redact ?? false, toolVersion: VERSION, created: now.toISOString(), ...(lspciText ? { lspciText } : {}) });
+  if (o.redact && !manifest.redacted) {
+    // A capture asked to be redacted is made to be shared: never write one that is not.
+    for (const n of notes) io.err(`assignable: note: ${n}\n`);
+    io.err('assignable: collect --redact: the result still holds identifying text; nothing written\n');
+    return EXIT.BLOCKED;
+  }
   const gz = gzipSync(writeTar(entries, Math.floor(now.getTime() / 1000)));
   if (output === '-') {
     if (!io.outBytes) throw new Error('binary output is not available');

@@ -11,9 +11,12 @@ import { toJson } from '../report/json.js';
 import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
 import { readCapture } from '../sources/capture-archive.js';
 import { readLiveHost } from '../sources/live.js';
-import { realFs, type Fs } from '../sources/fs.js';
+import { readInput, realFs, type Fs } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { UsageError, type Io } from './run.js';
+
+/** pci.ids is about 1.4 MB today; ten times that is not a pci.ids. */
+const PCI_IDS_MAX = 16 * 1024 * 1024;
 
 export interface HostSourceOptions extends CaptureFileOptions {
   root?: string;
@@ -70,9 +73,11 @@ export function nameLookup(o: HostSourceOptions, fs: Fs = realFs): NameLookup | 
   const system = ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'];
   // A host tree may carry its own pci.ids; otherwise this machine's names do.
   const candidates = o.pciIds ? [o.pciIds] : [...(o.root && o.root !== '/' ? system.map((p) => join(o.root!, p)) : []), ...system];
+  // A file the user named must be readable (bounded, regular file); the system's are optional.
+  if (o.pciIds) return pciIdsLookup(new TextDecoder().decode(readInput(o.pciIds, 'pci.ids', fs, PCI_IDS_MAX)));
   for (const p of candidates) {
     try {
-      return pciIdsLookup(new TextDecoder().decode(fs.readFileSync(p)));
+      return pciIdsLookup(new TextDecoder().decode(readInput(p, 'pci.ids', fs, PCI_IDS_MAX)));
     } catch {
       /* try the next one; names then fall back to ids */
     }

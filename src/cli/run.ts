@@ -3,22 +3,15 @@
  * Nothing below the CLI prints or exits; nothing here decodes.
  */
 import { DecodeError } from '../firmware/errors.js';
-import { SourceError } from '../sources/errors.js';
+import { InputFailure, SourceError } from '../sources/errors.js';
 import { EXIT, type ExitCode } from './exit.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** A failure with the file it concerns, so the message can name it. */
-export class InputFailure extends Error {
-  constructor(
-    readonly file: string,
-    readonly inner: unknown,
-  ) {
-    super(String(inner));
-  }
-}
+/** Defined with the readers that raise it; re-exported for the commands. */
+export { InputFailure };
 
 export interface Io {
   out(text: string): void;

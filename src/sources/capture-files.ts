@@ -12,7 +12,7 @@ import { configFromLspci, parseLspci } from '../firmware/pci/lspci-text.js';
 import { decodeDmidecodeText } from '../firmware/smbios/dmidecode-text.js';
 import { decodeSmbiosFile, type Smbios } from '../firmware/smbios/index.js';
 import type { FunctionFacts, HostFacts, HostNote } from '../host/model.js';
-import { InputFailure } from '../cli/run.js';
+import { InputFailure } from './errors.js';
 import { readInput, realFs, type Fs } from './fs.js';
 
 export interface CaptureFileOptions {

@@ -1,21 +1,25 @@
 /**
  * `assignable collect`: a capture of this host that `survey --capture` reads with the very
- * reader that reads the live host. It mirrors, under the same paths, the sysfs/procfs files
- * that reader uses (files and symbolic links), and adds the standard formats people paste:
- * lspci -nnvvv (when lspci is installed), acpidump text of DMAR/IVRS, a dmidecode dump.
+ * reader that reads the live host. The capture is made by running that reader through a
+ * recording file system and copying exactly what it read — files, directory listings and
+ * symbolic links, under the same paths — so the two cannot drift apart. Beside them go the
+ * standard formats people paste: lspci -nnvvv (when lspci is installed), acpidump text of
+ * DMAR/IVRS, a dmidecode dump.
  *
- * --redact blanks serial numbers, UUIDs, asset tags and MAC addresses (SMBIOS strings and
- * HPE NIC records, the PCIe Device Serial Number, MAC-like text in logs) keeping lengths,
- * so every structure still decodes.
+ * --redact treats every copied file as manifest.ts says, then checks the result: no
+ * blanked SMBIOS string, MAC address or UUID may be left in any file; only then does the
+ * capture's manifest say "redacted": true.
  */
-import { dirname, join, normalize } from 'node:path';
-import { decodePciConfig } from '../firmware/pci/config.js';
-import { decodeEntryPoint } from '../firmware/smbios/entry.js';
-import { walkStructures } from '../firmware/smbios/table.js';
-import { acpidumpText, dmidecodeDumpBin } from '../report/dumps.js';
+import { basename, dirname, join, normalize, posix, relative } from 'node:path';
+import { acpidumpText, dmidecodeDumpBin } from '../firmware/dumps.js';
+import { DecodeError } from '../firmware/errors.js';
+import { redactSmbios } from '../firmware/smbios/redact.js';
+import { SourceError } from './errors.js';
+import { realFs, treeFs, type Fs } from './fs.js';
+import { readLiveHost } from './live.js';
+import { redactionFor } from './manifest.js';
+import { MAC, UUID, defaultRoutes, redactCmdline, redactIdentifiers, redactKernelLog, redactLspciText, redactMountLine, redactPciConfig, redactRoutes, rootMountLine } from './redact.js';
 import type { TarEntry } from './tar.js';
-import type { Fs } from './fs.js';
-import { readKernelLog } from './live.js';
 
 export interface CollectOptions {
   redact: boolean;
@@ -25,209 +29,282 @@ export interface CollectOptions {
   created: string;
 }
 
-const KEEP_LOG = /DMAR|IOMMU|iommu|AMD-Vi|IRQ remapping|Linux version|Command line|vfio|RMRR|ACS|relaxable|pcie_acs|x2apic/;
-const MAC = /\b([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}\b/g;
-const UUID = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g;
-const enc = new TextEncoder();
+/** The capture's own description, at the top of the archive (docs/json.md). */
+export const MANIFEST_NAME = 'manifest.json';
+export const CAPTURE_SCHEMA = 'assignable/capture/v1';
 
-/** Blank SMBIOS strings that identify the machine, and HPE NIC MACs, in place. */
-export function redactSmbiosTable(table: Uint8Array): Uint8Array {
-  const t = table.slice();
-  const sensitive: Record<number, number[]> = { 1: [0x07], 2: [0x07, 0x08], 3: [0x07, 0x08], 4: [0x20, 0x21], 17: [0x18, 0x19], 203: [0x23] };
-  for (const s of walkStructures(t)) {
-    const at = s.offset;
-    if (s.type === 1 && s.length >= 0x18) t.fill(0, at + 8, at + 0x18); // UUID
-    if (s.type === 209) for (let p = 4; p + 8 <= s.length; p += 8) t.fill(0, at + p + 2, at + p + 8);
-    if (s.type === 233 && s.length >= 0x0e) t.fill(0, at + 8, at + 0x0e);
-    const idx = (sensitive[s.type] ?? []).filter((o) => o < s.length).map((o) => t[at + o]!).filter((i) => i > 0);
-    if (idx.length === 0) continue;
-    // Walk the string set and overwrite the chosen strings with X (same length).
-    let p = at + s.length;
-    for (let n = 1; n <= s.strings.length; n++) {
-      const len = enc.encode(s.strings[n - 1]!).length;
-      if (idx.includes(n)) t.fill(0x58, p, p + len);
-      p += len + 1;
-    }
-  }
-  return t;
+export interface CaptureManifest {
+  schema: typeof CAPTURE_SCHEMA;
+  tool: string;
+  created: string;
+  /** True only when --redact was given and every check of the result held. */
+  redacted: boolean;
+  notes: string[];
+  /** With --redact: the OEM SMBIOS strings kept as harmless (slot and firmware names). */
+  keptOemStrings?: string[];
 }
 
-function redactConfig(bytes: Uint8Array): Uint8Array {
-  const c = decodePciConfig(bytes);
-  const dsn = c.extendedCapabilities?.find((x) => x.id === 0x0003);
-  if (!dsn) return bytes;
-  const out = bytes.slice();
-  out.fill(0, dsn.offset + 4, dsn.offset + 12);
+/** Kernel log lines the survey uses; the rest says nothing about passthrough. */
+const KEEP_LOG = /DMAR|IOMMU|iommu|AMD-Vi|IRQ remapping|Linux version|Command line|vfio|RMRR|ACS|relaxable|pcie_acs|x2apic/;
+const SMBIOS_EP = 'sys/firmware/dmi/tables/smbios_entry_point';
+const SMBIOS_TABLE = 'sys/firmware/dmi/tables/DMI';
+const LOG_FILES = new Set(['var/log/dmesg', 'dmesg.txt']);
+const MAX_LINK_HOPS = 40;
+const enc = new TextEncoder();
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+interface Access {
+  read?: Uint8Array;
+  list?: boolean;
+  link?: string;
+  exists?: boolean;
+}
+
+/** An Fs that remembers every successful access, by path relative to the root. */
+function recordingFs(fs: Fs, root: string, log: Map<string, Access>): Fs {
+  const at = (p: string): Access => {
+    const k = relative(root, p) || '.';
+    let a = log.get(k);
+    if (!a) log.set(k, (a = {}));
+    return a;
+  };
+  return {
+    readFileSync(p, max) {
+      const b = fs.readFileSync(p, max);
+      at(p).read = b;
+      return b;
+    },
+    statSync: (p) => fs.statSync(p),
+    readdirSync(p) {
+      const names = fs.readdirSync(p);
+      at(p).list = true;
+      return names;
+    },
+    readlinkSync(p) {
+      const t = fs.readlinkSync(p);
+      at(p).link = t;
+      return t;
+    },
+    existsSync(p) {
+      const e = fs.existsSync(p);
+      if (e) at(p).exists = true;
+      return e;
+    },
+    ...(fs.live !== undefined ? { live: fs.live } : {}),
+  };
+}
+
+/** The archive being built: entries by path, parents created as needed. */
+class Archive {
+  readonly entries = new Map<string, TarEntry>();
+  addDir(p: string): void {
+    const parts = p.split('/').filter((x) => x && x !== '.');
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!this.entries.has(d)) this.entries.set(d, { path: d, type: 'dir' });
+    }
+  }
+  addFile(p: string, data: Uint8Array): void {
+    this.addDir(dirname(p));
+    this.entries.set(p, { path: p, type: 'file', data });
+  }
+  addLink(p: string, target: string): void {
+    this.addDir(dirname(p));
+    if (!this.entries.has(p)) this.entries.set(p, { path: p, type: 'symlink', linkname: target });
+  }
+  has(p: string): boolean {
+    return this.entries.has(p);
+  }
+}
+
+/** Copies paths of the host tree into the archive, keeping the symbolic links on their way. */
+class Copier {
+  constructor(
+    private readonly fs: Fs,
+    private readonly root: string,
+    private readonly out: Archive,
+  ) {}
+
+  private linkAt(rel: string): string | undefined {
+    try {
+      return this.fs.readlinkSync(join(this.root, rel));
+    } catch (e) {
+      if (e instanceof SourceError) throw e;
+      return undefined;
+    }
+  }
+
+  /** Where `rel` really is (links resolved inside the tree); every link on the way is copied. */
+  realPath(rel: string, hops = 0): string {
+    if (hops > MAX_LINK_HOPS) throw new SourceError('usage', join(this.root, rel), `${join(this.root, rel)}: too many levels of symbolic links`);
+    let cur = '';
+    for (const part of rel.split('/').filter((x) => x && x !== '.')) {
+      const p = cur ? `${cur}/${part}` : part;
+      const target = this.linkAt(p);
+      if (target === undefined) {
+        cur = p;
+        continue;
+      }
+      const to = target.startsWith('/') ? relative(this.root === '/' ? '/' : this.root, target) : normalize(join(dirname(p), target));
+      if (to.startsWith('..')) throw new SourceError('usage', join(this.root, p), `${join(this.root, p)}: links to ${target}, outside ${this.root}`);
+      // Stored relative, so the capture resolves it inside itself wherever it is unpacked.
+      this.out.addLink(p, posix.relative(dirname(p), to) || '.');
+      cur = this.realPath(to, hops + 1);
+    }
+    return cur;
+  }
+
+  /** A directory listing: the subdirectories and links in it (the reader uses their names). */
+  listing(rel: string): void {
+    const real = this.realPath(rel);
+    this.out.addDir(real);
+    for (const name of this.fs.readdirSync(join(this.root, rel))) {
+      const child = `${real}/${name}`;
+      const t = this.linkAt(child);
+      if (t !== undefined) this.out.addLink(child, t);
+      else if (this.fs.statSync(join(this.root, child)).isDirectory()) this.out.addDir(child);
+    }
+  }
+
+  /** Something whose existence the reader checked: a directory, or a file it did not read (sysfs `reset` is write-only). */
+  existing(rel: string): void {
+    const real = this.realPath(rel);
+    if (this.fs.statSync(join(this.root, rel)).isDirectory()) this.out.addDir(real);
+    else if (!this.out.has(real)) this.out.addFile(real, new Uint8Array());
+  }
+}
+
+/** The bytes to store for a file the reader read, as its manifest line says. */
+function transform(rel: string, data: Uint8Array, redact: boolean): Uint8Array {
+  const rule = redactionFor(rel);
+  if (rule === 'mounts') {
+    const line = rootMountLine(latin1(data));
+    return line === undefined ? new Uint8Array() : enc.encode((redact ? redactMountLine(line) : line) + '\n');
+  }
+  if (rule === 'route') {
+    const kept = defaultRoutes(latin1(data));
+    return enc.encode(redact ? redactRoutes(kept) : kept);
+  }
+  if (!redact || rule === 'none') return data;
+  if (rule === 'pci-config') return redactPciConfig(data);
+  if (rule === 'cmdline') return enc.encode(redactCmdline(latin1(data)));
+  return enc.encode(redactIdentifiers(latin1(data)));
+}
+
+interface SmbiosCopy {
+  keptOemStrings: string[];
+  blanked: string[];
+}
+
+function copySmbios(out: Archive, log: Map<string, Access>, redact: boolean, notes: string[]): SmbiosCopy | undefined {
+  const ep = log.get(SMBIOS_EP)?.read;
+  const table = log.get(SMBIOS_TABLE)?.read;
+  if (!ep || !table) return undefined;
+  let stored = table;
+  let result: SmbiosCopy | undefined;
+  if (redact) {
+    try {
+      const r = redactSmbios(ep, table);
+      stored = r.table;
+      result = { keptOemStrings: r.keptOemStrings, blanked: r.blanked };
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      notes.push(`SMBIOS not copied: it does not decode (${e.message}), so it cannot be redacted`);
+      return { keptOemStrings: [], blanked: [] };
+    }
+  }
+  out.addFile(SMBIOS_EP, ep);
+  out.addFile(SMBIOS_TABLE, stored);
+  out.addFile('dmidecode.bin', dmidecodeDumpBin(ep, stored));
+  return result;
+}
+
+/** Strings worth searching for after redaction: long enough to mean something, not shared with kept text. */
+function secretsToCheck(blanked: string[], keptTable: Uint8Array | undefined): string[] {
+  const kept = keptTable ? latin1(keptTable) : '';
+  return [...new Set(blanked.map((s) => s.trim()))].filter((s) => s.length >= 4 && !kept.includes(s));
+}
+
+/** Redaction checked on the result: file names that still hold a blanked string, a MAC or a UUID. */
+function leaks(entries: TarEntry[], secrets: string[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.type !== 'file' || !e.data) continue;
+    const text = latin1(e.data);
+    const isText = redactionFor(e.path) !== 'none' && redactionFor(e.path) !== 'pci-config' && redactionFor(e.path) !== 'smbios' && e.path !== 'dmidecode.bin';
+    const found = secrets.some((s) => text.includes(s)) || (isText && (new RegExp(MAC.source).test(text) || new RegExp(UUID.source).test(text)));
+    if (found) out.push(e.path);
+  }
   return out;
 }
 
-export function collect(root: string, fs: Fs, o: CollectOptions): { entries: TarEntry[]; notes: string[] } {
-  const entries = new Map<string, TarEntry>();
-  const notes: string[] = [];
-  const rel = (p: string) => normalize(p).replace(/^\/+/, '');
-  const addDir = (p: string) => {
-    const parts = rel(p).split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (!entries.has(d)) entries.set(d, { path: d, type: 'dir' });
-    }
-  };
-  const addFile = (p: string, data: Uint8Array) => {
-    addDir(dirname(rel(p)));
-    entries.set(rel(p), { path: rel(p), type: 'file', data });
-  };
-  const addLink = (p: string, target: string) => {
-    addDir(dirname(rel(p)));
-    entries.set(rel(p), { path: rel(p), type: 'symlink', linkname: target });
-  };
-  const read = (p: string): Uint8Array | undefined => {
-    try {
-      return fs.readFileSync(join(root, p));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') notes.push(`${p}: permission denied (not captured)`);
-      return undefined;
-    }
-  };
-  const link = (p: string): string | undefined => {
-    try {
-      return fs.readlinkSync(join(root, p));
-    } catch {
-      return undefined;
-    }
-  };
-  const list = (p: string): string[] => {
-    try {
-      return fs.readdirSync(join(root, p));
-    } catch {
-      return [];
-    }
-  };
-  const copy = (p: string, transform?: (b: Uint8Array) => Uint8Array) => {
-    const b = read(p);
-    if (b !== undefined) addFile(p, transform ? transform(b) : b);
-    return b;
-  };
-  /** Copy a symlink and make sure the directory it points to exists in the capture. */
-  const copyLinkedDir = (p: string): string | null => {
-    const target = link(p);
-    if (target === undefined) {
-      if (fs.existsSync(join(root, p))) {
-        addDir(p);
-        return rel(p);
-      }
-      return null;
-    }
-    addLink(p, target);
-    const real = rel(join(dirname(p), target));
-    addDir(real);
-    return real;
-  };
-
-  // PCI functions.
-  for (const name of list('sys/bus/pci/devices')) {
-    const real = copyLinkedDir(`sys/bus/pci/devices/${name}`);
-    if (!real) continue;
-    copy(`${real}/config`, o.redact ? (b) => (b.length >= 64 ? redactConfig(b) : b) : undefined);
-    for (const f of ['vendor', 'device', 'class', 'revision', 'subsystem_vendor', 'subsystem_device', 'resource', 'reset_method', 'boot_vga', 'sriov_totalvfs', 'sriov_numvfs']) copy(`${real}/${f}`);
-    if (fs.existsSync(join(root, real, 'reset'))) addFile(`${real}/reset`, new Uint8Array());
-    for (const l of ['driver', 'iommu_group', 'physfn']) {
-      const t = link(`${real}/${l}`);
-      if (t !== undefined) addLink(`${real}/${l}`, t);
-    }
-    for (const n of list(`${real}/net`)) addDir(`${real}/net/${n}`);
-  }
-  // IOMMU groups (the directory's presence means "the kernel supports IOMMU groups").
-  if (fs.existsSync(join(root, 'sys/kernel/iommu_groups'))) addDir('sys/kernel/iommu_groups');
-  for (const g of list('sys/kernel/iommu_groups')) {
-    addDir(`sys/kernel/iommu_groups/${g}/devices`);
-    for (const d of list(`sys/kernel/iommu_groups/${g}/devices`)) addLink(`sys/kernel/iommu_groups/${g}/devices/${d}`, link(`sys/kernel/iommu_groups/${g}/devices/${d}`) ?? `../../../../bus/pci/devices/${d}`);
-    copy(`sys/kernel/iommu_groups/${g}/reserved_regions`);
-  }
-  if (!fs.existsSync(join(root, 'sys/kernel/iommu_groups')) && fs.existsSync(join(root, 'sys/kernel'))) addDir('sys/kernel');
-  // Firmware tables, and the forum formats beside them.
-  if (fs.existsSync(join(root, 'sys/firmware/acpi/tables'))) addDir('sys/firmware/acpi/tables');
-  let acpi = '';
-  for (const sig of ['DMAR', 'IVRS']) {
-    const b = copy(`sys/firmware/acpi/tables/${sig}`);
-    if (b) acpi += acpidumpText(sig, b);
-  }
-  if (acpi) addFile('acpidump.txt', enc.encode(acpi));
-  const ep = read('sys/firmware/dmi/tables/smbios_entry_point');
-  const dmi = read('sys/firmware/dmi/tables/DMI');
-  if (ep && dmi) {
-    let table = dmi;
-    try {
-      decodeEntryPoint(ep);
-      if (o.redact) table = redactSmbiosTable(dmi);
-    } catch {
-      notes.push('SMBIOS tables present but not decodable: copied as they are, not redacted');
-    }
-    addFile('sys/firmware/dmi/tables/smbios_entry_point', ep);
-    addFile('sys/firmware/dmi/tables/DMI', table);
-    addFile('dmidecode.bin', dmidecodeDumpBin(ep, table));
-  }
-  // Slots, kernel, command line.
-  for (const s of list('sys/bus/pci/slots')) copy(`sys/bus/pci/slots/${s}/address`);
-  copy('proc/sys/kernel/osrelease');
-  copy('proc/cmdline');
-  // Only what the survey needs from mounts and routes: the root file system, the default route.
-  const mounts = read('proc/mounts');
-  const rootLine = mounts && new TextDecoder().decode(mounts).split('\n').find((l) => l.split(' ')[1] === '/' && !l.startsWith('rootfs'));
-  if (rootLine) {
-    addFile('proc/mounts', enc.encode(rootLine + '\n'));
-    const dev = rootLine.split(' ')[0]!;
-    if (dev.startsWith('/dev/')) {
-      let name = dev.slice(5);
-      if (dev.startsWith('/dev/mapper/')) {
-        const t = link(dev.slice(1));
-        if (t) {
-          addLink(dev.slice(1), t);
-          name = t.split('/').pop()!;
-        }
-      }
-      const walkBlock = (n: string, depth: number) => {
-        if (depth > 4) return;
-        const real = copyLinkedDir(`sys/class/block/${n}`);
-        if (!real) return;
-        for (const sl of list(`sys/class/block/${n}/slaves`)) {
-          addDir(`${real}/slaves/${sl}`);
-          walkBlock(sl, depth + 1);
-        }
-      };
-      walkBlock(name, 0);
-    }
-  }
-  const route = read('proc/net/route');
-  if (route) {
-    const lines = new TextDecoder().decode(route).split('\n');
-    const keep = [lines[0] ?? '', ...lines.slice(1).filter((l) => l.split(/\s+/)[1] === '00000000')];
-    addFile('proc/net/route', enc.encode(keep.join('\n') + '\n'));
-    const walkNet = (iface: string, depth: number) => {
-      if (depth > 4) return;
-      const real = copyLinkedDir(`sys/class/net/${iface}`);
-      const dev = link(`sys/class/net/${iface}/device`);
-      if (real && dev !== undefined) addLink(`${real}/device`, dev);
-      const lower = [...list(`sys/class/net/${iface}/brif`), ...list(`sys/class/net/${iface}`).filter((x) => x.startsWith('lower_')).map((x) => x.slice(6))];
-      for (const l of list(`sys/class/net/${iface}/brif`)) if (real) addDir(`${real}/brif/${l}`);
-      for (const x of list(`sys/class/net/${iface}`).filter((x) => x.startsWith('lower_'))) if (real) addDir(`${real}/${x}`);
-      for (const l of lower) walkNet(l, depth + 1);
-    };
-    for (const l of keep.slice(1)) {
-      const iface = l.trim().split(/\s+/)[0];
-      if (iface) walkNet(iface, 0);
-    }
-  }
-  // The kernel log lines about IOMMUs (the live reader reads them from /dev/kmsg).
-  const log = readKernelLog(fs, root) ?? '';
-  const kept = log.split('\n').filter((l) => KEEP_LOG.test(l));
-  if (kept.length > 0) addFile('var/log/dmesg', enc.encode((o.redact ? kept.map((l) => l.replace(MAC, 'XX:XX:XX:XX:XX:XX').replace(UUID, 'XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX')) : kept).join('\n') + '\n'));
-  if (o.lspciText) {
-    const t = o.redact ? o.lspciText.replace(/(Device Serial Number )\S+/g, '$1XX-XX-XX-XX-XX-XX-XX-XX').replace(MAC, 'XX:XX:XX:XX:XX:XX') : o.lspciText;
-    addFile('lspci-nnvvv.txt', enc.encode(t));
-  }
-  const manifest = { schema: 'assignable/capture/v1', tool: `assignable ${o.toolVersion}`, created: o.created, redacted: o.redact, notes };
-  addFile('capture.json', enc.encode(JSON.stringify(manifest, null, 2) + '\n'));
-  return { entries: [...entries.values()], notes };
+/** The root file system's device-mapper name often holds the host name (Debian: host--vg-root). */
+function mapperRenames(log: Map<string, Access>, redact: boolean): Map<string, string> {
+  const renames = new Map<string, string>();
+  const mounts = log.get('proc/mounts')?.read ?? log.get('proc/self/mounts')?.read;
+  const rootDev = mounts && rootMountLine(latin1(mounts))?.split(' ')[0];
+  if (redact && rootDev?.startsWith('/dev/mapper/')) renames.set(rootDev.slice(1), 'dev/mapper/root');
+  return renames;
 }
 
+/** Everything the reader touched, under the same paths (renamed where redaction says so). */
+function copyRecorded(tree: Fs, root: string, out: Archive, log: Map<string, Access>, renames: Map<string, string>, redact: boolean): void {
+  const copier = new Copier(tree, root, out);
+  for (const [rel, a] of [...log.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    if (LOG_FILES.has(rel) || rel === SMBIOS_EP || rel === SMBIOS_TABLE) continue;
+    if (a.list) copier.listing(rel);
+    else if (a.exists && !a.read) copier.existing(rel);
+    if (a.read) out.addFile(copier.realPath(rel), transform(rel, a.read, redact));
+    if (a.link !== undefined) {
+      const parent = copier.realPath(dirname(rel));
+      out.addLink(renames.get(rel) ?? (parent ? `${parent}/${basename(rel)}` : basename(rel)), a.link);
+    }
+  }
+  for (const [from, to] of renames) {
+    for (const m of ['proc/mounts', 'proc/self/mounts']) {
+      const e = out.entries.get(m);
+      if (e?.data) e.data = enc.encode(latin1(e.data).replace(`/${from} `, `/${to} `));
+    }
+  }
+}
+
+/** The standard formats beside the sysfs copies: acpidump text, the IOMMU lines of the kernel log, lspci. */
+function addForumFormats(out: Archive, log: Map<string, Access>, dmesg: string | undefined, o: CollectOptions): void {
+  let acpi = '';
+  for (const sig of ['DMAR', 'IVRS']) {
+    const b = log.get(`sys/firmware/acpi/tables/${sig}`)?.read;
+    if (b) acpi += acpidumpText(sig, b);
+  }
+  if (acpi) out.addFile('acpidump.txt', enc.encode(acpi));
+  // The live reader reads the log from /dev/kmsg; the capture keeps the lines about IOMMUs.
+  const kept = (dmesg ?? '').split('\n').filter((l) => KEEP_LOG.test(l)).join('\n');
+  if (kept) out.addFile('var/log/dmesg', enc.encode((o.redact ? redactKernelLog(kept) : kept) + '\n'));
+  if (o.lspciText) out.addFile('lspci-nnvvv.txt', enc.encode(o.redact ? redactLspciText(o.lspciText) : o.lspciText));
+}
+
+export function collect(root: string, fs: Fs, o: CollectOptions): { entries: TarEntry[]; notes: string[]; manifest: CaptureManifest } {
+  const tree = fs === realFs ? treeFs(root) : fs;
+  const log = new Map<string, Access>();
+  const facts = readLiveHost(root, recordingFs(tree, root, log));
+  // What the reader could not read (not root, undecodable tables) is missing from the capture too.
+  const notes: string[] = facts.notes.map((n) => `${n.code}: ${n.message}`);
+  const out = new Archive();
+  const renames = mapperRenames(log, o.redact);
+  copyRecorded(tree, root, out, log, renames, o.redact);
+  const smbios = copySmbios(out, log, o.redact, notes);
+  addForumFormats(out, log, facts.dmesg, o);
+
+  let redacted = o.redact;
+  if (o.redact) {
+    const secrets = [...secretsToCheck(smbios?.blanked ?? [], out.entries.get(SMBIOS_TABLE)?.data), ...[...renames.keys()].map((p) => basename(p))];
+    const left = leaks([...out.entries.values()], secrets);
+    if (left.length > 0) {
+      redacted = false;
+      notes.push(`redaction incomplete: identifying text remains in ${left.join(', ')}`);
+    }
+  }
+  const manifest: CaptureManifest = { schema: CAPTURE_SCHEMA, tool: `assignable ${o.toolVersion}`, created: o.created, redacted, notes };
+  if (o.redact) manifest.keptOemStrings = smbios?.keptOemStrings ?? [];
+  out.addFile(MANIFEST_NAME, enc.encode(JSON.stringify(manifest, null, 2) + '\n'));
+  return { entries: [...out.entries.values()], notes, manifest };
+}

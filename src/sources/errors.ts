@@ -25,3 +25,16 @@ export class SourceError extends Error {
     super(message);
   }
 }
+
+/**
+ * A failure with the file it concerns, so the message can name it. Lives here (not in the
+ * CLI) because the readers raise it; the CLI maps it to a line and an exit status.
+ */
+export class InputFailure extends Error {
+  constructor(
+    readonly file: string,
+    readonly inner: unknown,
+  ) {
+    super(String(inner));
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { SourceError } from './errors.js';
-import { realFs, sourceErrorFrom, type Fs } from './fs.js';
+import { realFs, sourceErrorFrom, treeFs, type Fs } from './fs.js';
 
 export const ACPI_TABLES_DIR = 'sys/firmware/acpi/tables';
 export const DMI_TABLES_DIR = 'sys/firmware/dmi/tables';
@@ -13,7 +13,7 @@ export const DMI_TABLES_DIR = 'sys/firmware/dmi/tables';
 export function readHostAcpiTable(root: string, signature: string, fs: Fs = realFs): Uint8Array {
   const path = join(root, ACPI_TABLES_DIR, signature);
   try {
-    return fs.readFileSync(path);
+    return (fs === realFs ? treeFs(root) : fs).readFileSync(path);
   } catch (e) {
     const err = sourceErrorFrom(e, path, signature);
     if (err.kind === 'not-found') {
@@ -41,9 +41,11 @@ export interface HostSmbiosBytes {
 export function readHostSmbios(root: string, fs: Fs = realFs): HostSmbiosBytes {
   const entryPointPath = join(root, DMI_TABLES_DIR, 'smbios_entry_point');
   const tablePath = join(root, DMI_TABLES_DIR, 'DMI');
+  // Read inside the root only, bounded (a tree's links must not lead out of it).
+  const tree = fs === realFs ? treeFs(root) : fs;
   const read = (path: string) => {
     try {
-      return fs.readFileSync(path);
+      return tree.readFileSync(path);
     } catch (e) {
       const err = sourceErrorFrom(e, path, 'SMBIOS');
       if (err.kind === 'not-found') {

@@ -1,31 +1,152 @@
 /**
  * The only place that touches the file system for reading inputs. Everything above it
  * takes bytes. Tests swap in a wrapper to play "permission denied" even when run as root.
+ *
+ * Every read is bounded by a byte count, never by the size stat reports (sysfs says 4096,
+ * /proc says 0), and only regular files are read: a FIFO would block forever, /dev/zero
+ * never ends.
  */
 import * as nodeFs from 'node:fs';
+import { dirname, basename, join, relative, resolve, sep } from 'node:path';
 import { SourceError } from './errors.js';
+import { DIR_ENTRIES_MAX, TOTAL_MAX, maxBytesFor } from './manifest.js';
 
 export interface Fs {
-  readFileSync(path: string): Uint8Array;
+  /** At most `max` bytes; more is a SourceError('too-large'). */
+  readFileSync(path: string, max?: number): Uint8Array;
   statSync(path: string): { isFile(): boolean; isDirectory(): boolean; isFIFO?(): boolean; size: number };
   readdirSync(path: string): string[];
   readlinkSync(path: string): string;
   existsSync(path: string): boolean;
+  /** This machine's own root: the kernel log may then be read from /dev/kmsg. */
+  readonly live?: boolean;
 }
-
-export const realFs: Fs = {
-  readFileSync: (p) => new Uint8Array(nodeFs.readFileSync(p)),
-  statSync: (p) => nodeFs.statSync(p),
-  readdirSync: (p) => nodeFs.readdirSync(p),
-  readlinkSync: (p) => nodeFs.readlinkSync(p),
-  existsSync: (p) => nodeFs.existsSync(p),
-};
 
 /** Inputs are firmware tables and text captures: anything bigger is not one of ours. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
+function what(st: nodeFs.Stats): string {
+  if (st.isDirectory()) return 'is a directory, not a file';
+  if (st.isFIFO()) return 'is a FIFO, not a regular file (reading it could block forever)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'is a device, not a regular file';
+  if (st.isSocket()) return 'is a socket, not a regular file';
+  return 'is not a regular file';
+}
+
+/**
+ * Read a regular file, at most `max` bytes. Opened without blocking and checked on the open
+ * descriptor, so a FIFO or device swapped in after a check is still refused.
+ */
+export function readRegularFile(path: string, max: number, label = path): Uint8Array {
+  const pre = nodeFs.statSync(path);
+  if (!pre.isFile()) throw new SourceError('not-a-file', path, `${label}: ${what(pre)}`);
+  const fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK | nodeFs.constants.O_NOCTTY);
+  try {
+    const st = nodeFs.fstatSync(fd);
+    if (!st.isFile()) throw new SourceError('not-a-file', path, `${label}: ${what(st)}`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(Math.min(max + 1, 1 << 16));
+    for (;;) {
+      const n = nodeFs.readSync(fd, buf, 0, Math.min(buf.length, max + 1 - total), null);
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw new SourceError('too-large', path, `${label}: more than ${max} bytes, more than such a file can really hold`);
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
+export const realFs: Fs = {
+  readFileSync: (p, max = MAX_INPUT_BYTES) => readRegularFile(p, max),
+  statSync: (p) => nodeFs.statSync(p),
+  readdirSync: (p) => nodeFs.readdirSync(p),
+  readlinkSync: (p) => nodeFs.readlinkSync(p),
+  existsSync: (p) => nodeFs.existsSync(p),
+  live: true,
+};
+
+/**
+ * A host tree (a --root directory, a capture directory, or "/" itself) that is never left:
+ * every path is resolved through its symbolic links and refused when it ends outside the
+ * tree (relative links inside it, as sysfs has everywhere, are fine); files are read with
+ * the caps of the manifest and a total for the whole tree.
+ */
+export function treeFs(root: string): Fs {
+  const top = resolve(root);
+  let realTop: string | null = null;
+  let used = 0;
+  const inside = (p: string) => realTop === sep || p === realTop || p.startsWith(realTop + sep);
+  /** The real path of `p`, refused if it leaves the tree. */
+  const real = (p: string): string => {
+    realTop ??= nodeFs.realpathSync.native(top);
+    const r = nodeFs.realpathSync.native(p);
+    if (!inside(r)) throw new SourceError('usage', p, `${p}: leads to ${r}, outside ${root}; a host tree or capture is read only inside itself`);
+    return r;
+  };
+  const rel = (p: string) => relative(top, resolve(p));
+  return {
+    readFileSync(p, max) {
+      const r = real(p);
+      const data = readRegularFile(r, Math.min(max ?? Infinity, maxBytesFor(rel(p))), p);
+      used += data.length;
+      if (used > TOTAL_MAX) throw new SourceError('too-large', p, `${p}: the files of ${root} exceed ${TOTAL_MAX} bytes together, more than any host holds for us`);
+      return data;
+    },
+    statSync: (p) => nodeFs.statSync(real(p)),
+    readdirSync(p) {
+      const names = nodeFs.readdirSync(real(p));
+      if (names.length > DIR_ENTRIES_MAX) throw new SourceError('too-large', p, `${p}: ${names.length} entries, more than ${DIR_ENTRIES_MAX}`);
+      return names;
+    },
+    // The link itself is read, not followed: only its directory must be inside.
+    readlinkSync: (p) => nodeFs.readlinkSync(join(real(dirname(p)), basename(p))),
+    existsSync(p) {
+      try {
+        real(p);
+        return true;
+      } catch (e) {
+        if (e instanceof SourceError) throw e;
+        return false;
+      }
+    },
+    live: top === sep,
+  };
+}
+
+/** Standard input, at most `max` bytes: `--lspci -` fed from an endless producer ends with an error. */
+function readStdin(max: number, what: string): Uint8Array {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.allocUnsafe(1 << 16);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = nodeFs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      // A non-blocking pipe with nothing yet: wait a little, as readFileSync(0) does.
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > max) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${max} bytes`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
 /** Map a Node error to the SourceError kind a user can act on. */
 export function sourceErrorFrom(e: unknown, path: string, what: string): SourceError {
+  if (e instanceof SourceError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
@@ -42,20 +163,18 @@ export function sourceErrorFrom(e: unknown, path: string, what: string): SourceE
 }
 
 /**
- * Read a user-named input file (or "-" for standard input). Refuses FIFOs and devices,
- * which could block forever, and anything over MAX_INPUT_BYTES.
+ * Read a user-named input file (or "-" for standard input): a regular file only (a FIFO or
+ * device could block forever), at most `max` bytes. Every command reads user files here
+ * (`--lspci`, `--pci-ids`, `fix --schema`, …).
  */
-export function readInput(path: string, what: string, fs: Fs = realFs): Uint8Array {
+export function readInput(path: string, what: string, fs: Fs = realFs, max = MAX_INPUT_BYTES): Uint8Array {
   if (path === '-') {
     if (process.stdin.isTTY) throw new SourceError('usage', '-', `${what}: standard input is a terminal; pipe a file into it or name the file`);
-    let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(nodeFs.readFileSync(0));
+      return readStdin(max, what);
     } catch (e) {
       throw sourceErrorFrom(e, '-', what);
     }
-    if (bytes.length > MAX_INPUT_BYTES) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${MAX_INPUT_BYTES} bytes`);
-    return bytes;
   }
   let st;
   try {
@@ -65,10 +184,13 @@ export function readInput(path: string, what: string, fs: Fs = realFs): Uint8Arr
   }
   if (st.isDirectory()) throw new SourceError('not-a-file', path, `${what}: ${path}: is a directory, not a file`);
   if (!st.isFile()) throw new SourceError('not-a-file', path, `${what}: ${path}: not a regular file (a FIFO or device could block forever)`);
-  if (st.size > MAX_INPUT_BYTES) throw new SourceError('too-large', path, `${what}: ${path}: ${st.size} bytes, more than any firmware table or capture (${MAX_INPUT_BYTES})`);
+  let bytes: Uint8Array;
   try {
-    return fs.readFileSync(path);
+    bytes = fs.readFileSync(path, max);
   } catch (e) {
+    if (e instanceof SourceError) throw new SourceError(e.kind, path, `${what}: ${e.message}`);
     throw sourceErrorFrom(e, path, what);
   }
+  if (bytes.length > max) throw new SourceError('too-large', path, `${what}: ${path}: more than ${max} bytes, more than any firmware table or capture`);
+  return bytes;
 }

@@ -19,48 +19,88 @@ import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedR
 import { readBootDisk } from './boot-disk.js';
 import { readBootFacts } from './boot.js';
 import { SourceError } from './errors.js';
-import { realFs, type Fs } from './fs.js';
+import { realFs, sourceErrorFrom, treeFs, type Fs } from './fs.js';
+
+// include/linux/ioport.h
+const IORESOURCE_IO = 0x100;
+const IORESOURCE_MEM = 0x200;
+const IORESOURCE_PREFETCH = 0x2000;
+const IORESOURCE_MEM_64 = 0x100000;
 
 const PCI_ADDR = /^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
+/** Errors that mean "this file is not there" in sysfs/procfs: the fact stays unknown. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'EINVAL', 'ENXIO']);
+
+/**
+ * Read a file's bytes; undefined if it does not exist; SourceError('permission') if denied.
+ * Anything else (a FIFO, a link leaving the tree, an I/O error) is a one-line SourceError.
+ */
+function readBytes(fs: Fs, path: string): Uint8Array | undefined {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    if (e instanceof SourceError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (ABSENT.has(code)) return undefined;
+    if (code === 'EACCES' || code === 'EPERM') throw new SourceError('permission', path, `${path}: permission denied`);
+    throw sourceErrorFrom(e, path, 'host tree');
+  }
+}
+
 /** Read a small text file; undefined if it does not exist; throws SourceError('permission') if denied. */
 function readText(fs: Fs, path: string): string | undefined {
+  const b = readBytes(fs, path);
+  return b === undefined ? undefined : new TextDecoder().decode(b);
+}
+
+/** A symbolic link's target; undefined when it is not a link (or not there). */
+function readLink(fs: Fs, path: string): string | undefined {
   try {
-    return new TextDecoder().decode(fs.readFileSync(path));
+    return fs.readlinkSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENODEV' || code === 'EINVAL' || code === 'ENXIO') return undefined;
-    if (code === 'EACCES' || code === 'EPERM') throw new SourceError('permission', path, `${path}: permission denied`);
-    throw e;
+    if (e instanceof SourceError) throw e;
+    return undefined;
   }
 }
 
 function readLinkBase(fs: Fs, path: string): string | null {
-  try {
-    return basename(fs.readlinkSync(path));
-  } catch {
-    return null;
-  }
+  const t = readLink(fs, path);
+  return t === undefined ? null : basename(t);
 }
 
 function listDir(fs: Fs, path: string): string[] | undefined {
   try {
     return fs.readdirSync(path);
-  } catch {
+  } catch (e) {
+    if (e instanceof SourceError) throw e;
     return undefined;
   }
 }
 
+/** A sysfs number ("0x8086", "4"): anything else in a host tree is bad input. */
+function sysfsNumber(path: string, text: string): number {
+  const t = text.trim();
+  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(t)) throw new SourceError('usage', path, `${path}: expected a number, found "${t.slice(0, 40)}"`);
+  return Number(t);
+}
+
+function hexBig(path: string, line: number, field: string, t: string | undefined): bigint {
+  if (t === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(t)) throw new SourceError('usage', path, `${path}: line ${line}: ${field}: expected a hex number like 0x00000000fe000000, found "${(t ?? '').slice(0, 40)}"`);
+  return BigInt(t);
+}
+
 /** sysfs `resource`: "start end flags" per line; lines 0-5 are the BARs. */
-export function parseResource(text: string): BarSize[] {
+export function parseResource(text: string, path = 'resource'): BarSize[] {
   const bars: BarSize[] = [];
   text.split('\n').slice(0, 6).forEach((line, index) => {
-    const [s, e, f] = line.trim().split(/\s+/).map((x) => BigInt(x));
+    if (line.trim() === '') return;
+    const [s, e, f] = line.trim().split(/\s+/).map((x, i) => hexBig(path, index + 1, ['start', 'end', 'flags'][i] ?? 'value', x));
     if (s === undefined || e === undefined || f === undefined || e <= s) return;
     const flags = Number(f & 0xffffffffn);
-    const kind = flags & 0x100 ? 'io' : flags & 0x200 ? 'memory' : null;
+    const kind = flags & IORESOURCE_IO ? 'io' : flags & IORESOURCE_MEM ? 'memory' : null;
     if (!kind) return;
-    bars.push({ index, kind, is64: (flags & 0x100000) !== 0, prefetchable: (flags & 0x2000) !== 0, size: e - s + 1n });
+    bars.push({ index, kind, is64: (flags & IORESOURCE_MEM_64) !== 0, prefetchable: (flags & IORESOURCE_PREFETCH) !== 0, size: e - s + 1n });
   });
   return bars;
 }
@@ -91,27 +131,34 @@ function pciOnPath(link: string): string[] {
   return link.split('/').filter((s) => PCI_ADDR.test(s));
 }
 
-function netFunctions(fs: Fs, root: string, iface: string, depth = 0): string[] {
-  if (depth > 4) return [];
+/** Stacked devices (bonds, bridges, VLANs) nest at most a few levels. */
+const MAX_STACK_DEPTH = 4;
+
+/** The PCI functions under a network interface, through bridges, bonds and VLANs; each visited once. */
+function netFunctions(fs: Fs, root: string, iface: string, seen = new Set<string>(), depth = 0): string[] {
+  if (depth > MAX_STACK_DEPTH || seen.has(iface)) return [];
+  seen.add(iface);
   // The interface's own sysfs path runs through its PCI function (virtio NICs add a
   // virtioN level, so the `device` link alone may not name it).
   for (const p of [join(root, 'sys/class/net', iface), join(root, 'sys/class/net', iface, 'device')]) {
-    try {
-      const pci = pciOnPath(fs.readlinkSync(p));
-      if (pci.length > 0) return [pci.at(-1)!];
-    } catch {
-      /* not a link: a bridge, bond or VLAN has lower devices instead */
-    }
+    // Not a link: a bridge, bond or VLAN has lower devices instead.
+    const link = readLink(fs, p);
+    const pci = link === undefined ? [] : pciOnPath(link);
+    if (pci.length > 0) return [pci.at(-1)!];
   }
   const dir = join(root, 'sys/class/net', iface);
   const lower = [...(listDir(fs, join(dir, 'brif')) ?? []), ...(listDir(fs, dir) ?? []).filter((n) => n.startsWith('lower_')).map((n) => n.slice(6))];
-  return [...new Set(lower.flatMap((l) => netFunctions(fs, root, l, depth + 1)))];
+  return [...new Set(lower.flatMap((l) => netFunctions(fs, root, l, seen, depth + 1)))];
 }
+
+/** Records of /dev/kmsg read at most, and bytes: it always ends. */
+const KMSG_MAX_RECORDS = 20_000;
+const KMSG_MAX_BYTES = 4 << 20;
 
 /** The kernel log: /dev/kmsg read without blocking on the live host, or a dmesg file in a capture. */
 export function readKernelLog(fs: Fs, root: string): string | undefined {
   const file = readText(fs, join(root, 'var/log/dmesg')) ?? readText(fs, join(root, 'dmesg.txt'));
-  if (file !== undefined || root !== '/' || fs !== realFs) return file;
+  if (file !== undefined || root !== '/' || fs.live !== true) return file;
   let fd: number;
   try {
     fd = nodeFs.openSync('/dev/kmsg', nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK);
@@ -122,8 +169,8 @@ export function readKernelLog(fs: Fs, root: string): string | undefined {
   const buf = Buffer.alloc(8192);
   let total = 0;
   try {
-    // One record per read; EAGAIN means the end of the buffer. Capped so it always ends.
-    for (let i = 0; i < 20000 && total < 4 << 20; i++) {
+    // One record per read; EAGAIN means the end of the buffer.
+    for (let i = 0; i < KMSG_MAX_RECORDS && total < KMSG_MAX_BYTES; i++) {
       let n: number;
       try {
         n = nodeFs.readSync(fd, buf, 0, buf.length, null);
@@ -144,177 +191,209 @@ export function readKernelLog(fs: Fs, root: string): string | undefined {
   return lines.join('\n');
 }
 
-export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
-  const notes: HostNote[] = [];
-  const denied = new Set<string>();
-  const guard = <T>(what: string, f: () => T): T | undefined => {
+/** What one read of a host tree shares: where, through what, and what it could not read. */
+interface Reading {
+  root: string;
+  fs: Fs;
+  notes: HostNote[];
+  /** Kinds of files denied to a non-root user. */
+  denied: Set<string>;
+  /** Functions whose config space stopped at 64 bytes (or was not readable at all). */
+  short: number;
+}
+
+/** Run a read; "permission denied" becomes a note instead of a failure. */
+function guard<T>(r: Reading, what: string, f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SourceError && e.kind === 'permission') {
+      r.denied.add(what);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+function readFunctionConfig(r: Reading, dir: string): PciConfig {
+  const path = join(dir, 'config');
+  const bytes = guard(r, 'config', () => readBytes(r.fs, path));
+  if (bytes && bytes.length >= 64) {
+    if (bytes.length < 256) r.short++;
     try {
-      return f();
+      return decodePciConfig(bytes);
     } catch (e) {
-      if (e instanceof SourceError && e.kind === 'permission') {
-        denied.add(what);
-        return undefined;
-      }
+      if (e instanceof DecodeError) throw new SourceError('usage', path, `${path}: ${e.message}`);
       throw e;
     }
+  }
+  r.short++;
+  const num = (f: string) => {
+    const p = join(dir, f);
+    const t = readText(r.fs, p);
+    return t === undefined ? NaN : sysfsNumber(p, t);
   };
+  return configFromIds(num('vendor'), num('device'), num('class'));
+}
 
-  const devDir = join(root, 'sys/bus/pci/devices');
-  const names = listDir(fs, devDir);
+function readFunctionSysfs(r: Reading, dir: string, groupsKnown: boolean, link: string): FunctionFacts['sysfs'] {
+  const fs = r.fs;
+  const optNumber = (f: string) => {
+    const t = readText(fs, join(dir, f));
+    return t === undefined ? null : sysfsNumber(join(dir, f), t);
+  };
+  const resetMethod = guard(r, 'reset_method', () => readText(fs, join(dir, 'reset_method')));
+  const resetExists = fs.existsSync(join(dir, 'reset'));
+  const bootVga = readText(fs, join(dir, 'boot_vga'));
+  const resource = guard(r, 'resource', () => readText(fs, join(dir, 'resource')));
+  const group = readLinkBase(fs, join(dir, 'iommu_group'));
+  const sysfs: FunctionFacts['sysfs'] = {
+    driver: readLinkBase(fs, join(dir, 'driver')),
+    // Kernels before 5.15 have no reset_method; a missing `reset` file still means "no reset".
+    resetMethods: resetMethod !== undefined ? resetMethod.trim().split(/\s+/).filter(Boolean) : resetExists ? undefined : [],
+    bootVga: bootVga === undefined ? null : bootVga.trim() === '1',
+    sriovTotalVfs: optNumber('sriov_totalvfs'),
+    sriovNumVfs: optNumber('sriov_numvfs'),
+    physfn: readLinkBase(fs, join(dir, 'physfn')),
+    netInterfaces: listDir(fs, join(dir, 'net')) ?? [],
+  };
+  if (resource !== undefined) sysfs.bars = parseResource(resource, join(dir, 'resource'));
+  // "No group" only means something when the kernel has IOMMU groups at all.
+  if (groupsKnown) sysfs.iommuGroup = group !== null && /^\d+$/.test(group) ? Number(group) : null;
+  if (link) sysfs.ancestors = pciOnPath(link).slice(0, -1);
+  return sysfs;
+}
+
+function readFunctions(r: Reading): FunctionFacts[] {
+  const devDir = join(r.root, 'sys/bus/pci/devices');
+  const names = listDir(r.fs, devDir);
   if (names === undefined) throw new SourceError('not-found', devDir, `${devDir} does not exist: not a Linux host (or not a capture directory)`);
-  let short = 0;
+  const groupsKnown = r.fs.existsSync(join(r.root, 'sys/kernel/iommu_groups')) || r.fs.existsSync(join(r.root, 'sys/kernel'));
   const functions: FunctionFacts[] = [];
-  const groupsKnown = fs.existsSync(join(root, 'sys/kernel/iommu_groups')) || fs.existsSync(join(root, 'sys/kernel'));
   for (const name of names.sort()) {
     const address = parseAddress(name);
     if (!address) continue;
     const dir = join(devDir, name);
-    let link = '';
-    try {
-      link = fs.readlinkSync(dir);
-    } catch {
-      /* a capture may store plain directories; ancestors then come from bridge buses */
-    }
-    const path = pciOnPath(link);
-    const bytes = guard('config', () => {
-      try {
-        return fs.readFileSync(join(dir, 'config'));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM') throw new SourceError('permission', join(dir, 'config'), 'denied');
-        return undefined;
-      }
-    });
-    let config: PciConfig;
-    if (bytes && bytes.length >= 64) {
-      try {
-        config = decodePciConfig(bytes);
-      } catch (e) {
-        if (e instanceof DecodeError) throw new SourceError('io', join(dir, 'config'), `${join(dir, 'config')}: ${e.message}`);
-        throw e;
-      }
-      if (bytes.length < 256) short++;
-    } else {
-      const num = (f: string) => Number(readText(fs, join(dir, f))?.trim() ?? 'NaN');
-      config = configFromIds(num('vendor'), num('device'), num('class'));
-      short++;
-    }
-    const resetMethod = guard('reset_method', () => readText(fs, join(dir, 'reset_method')));
-    const resetExists = fs.existsSync(join(dir, 'reset'));
-    const bootVga = readText(fs, join(dir, 'boot_vga'));
-    const resource = guard('resource', () => readText(fs, join(dir, 'resource')));
-    const total = readText(fs, join(dir, 'sriov_totalvfs'));
-    const num = readText(fs, join(dir, 'sriov_numvfs'));
-    const physfn = readLinkBase(fs, join(dir, 'physfn'));
-    const group = readLinkBase(fs, join(dir, 'iommu_group'));
-    const sysfs: FunctionFacts['sysfs'] = {
-      driver: readLinkBase(fs, join(dir, 'driver')),
-      // Kernels before 5.15 have no reset_method; a missing `reset` file still means "no reset".
-      resetMethods: resetMethod !== undefined ? resetMethod.trim().split(/\s+/).filter(Boolean) : resetExists ? undefined : [],
-      bootVga: bootVga === undefined ? null : bootVga.trim() === '1',
-      sriovTotalVfs: total === undefined ? null : Number(total.trim()),
-      sriovNumVfs: num === undefined ? null : Number(num.trim()),
-      physfn,
-      netInterfaces: listDir(fs, join(dir, 'net')) ?? [],
-    };
-    if (resource !== undefined) sysfs.bars = parseResource(resource);
-    // "No group" only means something when the kernel has IOMMU groups at all.
-    if (groupsKnown) sysfs.iommuGroup = group !== null && /^\d+$/.test(group) ? Number(group) : null;
-    if (link) sysfs.ancestors = path.slice(0, -1);
-    functions.push({ address, config, configSource: 'bytes', sysfs });
+    // A capture may store plain directories; ancestors then come from bridge buses.
+    const link = readLink(r.fs, dir) ?? '';
+    const config = readFunctionConfig(r, dir);
+    functions.push({ address, config, configSource: 'bytes', sysfs: readFunctionSysfs(r, dir, groupsKnown, link) });
   }
+  return functions;
+}
 
-  // IOMMU groups: the directory always exists when the kernel has IOMMU support.
-  let iommuGroups: GroupFacts[] | undefined;
-  const gdir = join(root, 'sys/kernel/iommu_groups');
-  const gnames = listDir(fs, gdir);
-  if (gnames !== undefined) {
-    iommuGroups = gnames.filter((g) => /^\d+$/.test(g)).map((g) => {
-      const rr = readText(fs, join(gdir, g, 'reserved_regions'));
-      const regions: ReservedRegion[] | undefined = rr?.split('\n').filter(Boolean).map((l) => {
-        const [s, e, t] = l.trim().split(/\s+/);
-        return { start: BigInt(s!), end: BigInt(e!), type: t ?? '' };
-      });
-      const gf: GroupFacts = { id: Number(g), devices: (listDir(fs, join(gdir, g, 'devices')) ?? []).filter((d) => PCI_ADDR.test(d)) };
-      if (regions) gf.reservedRegions = regions;
-      return gf;
-    });
-  } else if (fs.existsSync(join(root, 'sys/kernel'))) {
-    iommuGroups = [];
-  }
+/** sys/kernel/iommu_groups/N/reserved_regions: "start end type" per line. */
+function parseReservedRegions(path: string, text: string): ReservedRegion[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l, i) => {
+    const [s, e, t] = l.trim().split(/\s+/);
+    return { start: hexBig(path, i + 1, 'start', s), end: hexBig(path, i + 1, 'end', e), type: t ?? '' };
+  });
+}
 
-  const facts: HostFacts = { origin: { kind: root === '/' ? 'live' : 'capture', description: root === '/' ? 'this host' : `host tree at ${root}` }, functions, notes };
-  if (iommuGroups !== undefined) facts.iommuGroups = iommuGroups;
+/** IOMMU groups: the directory exists whenever the kernel has IOMMU support. */
+function readGroups(r: Reading): GroupFacts[] | undefined {
+  const gdir = join(r.root, 'sys/kernel/iommu_groups');
+  const gnames = listDir(r.fs, gdir);
+  if (gnames === undefined) return r.fs.existsSync(join(r.root, 'sys/kernel')) ? [] : undefined;
+  return gnames.filter((g) => /^\d+$/.test(g)).map((g) => {
+    const path = join(gdir, g, 'reserved_regions');
+    const rr = readText(r.fs, path);
+    const gf: GroupFacts = { id: Number(g), devices: (listDir(r.fs, join(gdir, g, 'devices')) ?? []).filter((d) => PCI_ADDR.test(d)) };
+    if (rr !== undefined) gf.reservedRegions = parseReservedRegions(path, rr);
+    return gf;
+  });
+}
 
-  // Firmware tables.
+function readAcpi(r: Reading, facts: HostFacts): void {
   for (const sig of ['DMAR', 'IVRS'] as const) {
-    const p = join(root, 'sys/firmware/acpi/tables', sig);
-    const b = guard('acpi', () => {
-      try {
-        return fs.readFileSync(p);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM') throw new SourceError('permission', p, 'denied');
-        return null;
-      }
-    });
+    const p = join(r.root, 'sys/firmware/acpi/tables', sig);
+    const b = guard(r, 'acpi', () => readBytes(r.fs, p) ?? null);
     if (b === null) {
-      if (fs.existsSync(join(root, 'sys/firmware/acpi/tables'))) facts[sig === 'DMAR' ? 'dmar' : 'ivrs'] = null;
+      if (r.fs.existsSync(join(r.root, 'sys/firmware/acpi/tables'))) facts[sig === 'DMAR' ? 'dmar' : 'ivrs'] = null;
     } else if (b !== undefined) {
       try {
         if (sig === 'DMAR') facts.dmar = decodeDmarTable(parseAcpiTable(b, 'DMAR'));
         else facts.ivrs = decodeIvrsTable(parseAcpiTable(b, 'IVRS'));
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        notes.push({ code: `${sig}_UNDECODABLE`, message: `${p}: ${e.message}; treated as unknown` });
+        r.notes.push({ code: `${sig}_UNDECODABLE`, message: `${p}: ${e.message}; treated as unknown` });
       }
     }
   }
-  const ep = join(root, 'sys/firmware/dmi/tables/smbios_entry_point');
-  const dmi = join(root, 'sys/firmware/dmi/tables/DMI');
-  const epBytes = guard('smbios', () => (fs.existsSync(ep) ? fs.readFileSync(ep) : null));
-  if (epBytes === null) facts.smbios = null;
-  else if (epBytes !== undefined) {
-    const t = guard('smbios', () => fs.readFileSync(dmi));
-    if (t) {
-      try {
-        facts.smbios = decodeSmbiosSysfs(epBytes, t);
-      } catch (e) {
-        if (!(e instanceof DecodeError)) throw e;
-        notes.push({ code: 'SMBIOS_UNDECODABLE', message: `${dmi}: ${e.message}; treated as unknown` });
-      }
-    }
-  }
+}
 
-  // Kernel.
-  const release = readText(fs, join(root, 'proc/sys/kernel/osrelease'));
+function readSmbios(r: Reading, facts: HostFacts): void {
+  const ep = join(r.root, 'sys/firmware/dmi/tables/smbios_entry_point');
+  const dmi = join(r.root, 'sys/firmware/dmi/tables/DMI');
+  const epBytes = guard(r, 'smbios', () => readBytes(r.fs, ep) ?? null);
+  if (epBytes === null) {
+    facts.smbios = null;
+    return;
+  }
+  if (epBytes === undefined) return;
+  const t = guard(r, 'smbios', () => readBytes(r.fs, dmi));
+  if (t === undefined) {
+    if (!r.denied.has('smbios')) r.notes.push({ code: 'SMBIOS_UNDECODABLE', message: `${dmi}: missing beside its entry point; SMBIOS treated as unknown` });
+    return;
+  }
+  try {
+    facts.smbios = decodeSmbiosSysfs(epBytes, t);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    r.notes.push({ code: 'SMBIOS_UNDECODABLE', message: `${dmi}: ${e.message}; treated as unknown` });
+  }
+}
+
+function readKernel(r: Reading, facts: HostFacts): void {
+  const release = readText(r.fs, join(r.root, 'proc/sys/kernel/osrelease'));
   if (release) facts.kernelRelease = release.trim();
-  const cmdline = guard('cmdline', () => readText(fs, join(root, 'proc/cmdline')));
+  const cmdline = guard(r, 'cmdline', () => readText(r.fs, join(r.root, 'proc/cmdline')));
   if (cmdline !== undefined) facts.cmdline = cmdline.trim();
-  const log = readKernelLog(fs, root);
+  const log = readKernelLog(r.fs, r.root);
   if (log !== undefined) facts.dmesg = log;
-
-  // Slots.
-  const sdir = join(root, 'sys/bus/pci/slots');
-  const slots = listDir(fs, sdir);
+  const sdir = join(r.root, 'sys/bus/pci/slots');
+  const slots = listDir(r.fs, sdir);
   if (slots !== undefined) {
-    facts.sysfsSlots = slots.map((n) => ({ name: n, address: readText(fs, join(sdir, n, 'address'))?.trim() ?? '' })).filter((s) => s.address !== '');
+    facts.sysfsSlots = slots.map((n) => ({ name: n, address: readText(r.fs, join(sdir, n, 'address'))?.trim() ?? '' })).filter((s) => s.address !== '');
   }
+}
 
-  // What the host cannot lose: the root file system's disk, the default-route NIC.
+/** What the host cannot lose: the root file system's disk, the default-route NIC. */
+function readCritical(r: Reading, facts: HostFacts): void {
+  const { fs, root } = r;
   Object.assign(facts, readBootDisk(fs, root), readBootFacts(fs, root, facts.kernelRelease));
   const route = readText(fs, join(root, 'proc/net/route'));
   if (route !== undefined) {
     const ifaces = route.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === '00000000' && f[0]).map((f) => f[0]!);
-    facts.defaultRouteFunctions = [...new Set(ifaces.flatMap((i) => netFunctions(fs, root, i)))];
+    const seen = new Set<string>();
+    facts.defaultRouteFunctions = [...new Set(ifaces.flatMap((i) => netFunctions(fs, root, i, seen)))];
   }
+}
 
-  if (denied.size > 0 || short > 0) {
-    const parts: string[] = [];
-    if (short > 0) parts.push(`config space past 64 bytes of ${short} function(s) (capabilities: MSI, FLR, ACS, PCIe type unknown)`);
-    if (denied.has('acpi')) parts.push('the ACPI DMAR/IVRS tables (RMRR and IVMD unknown)');
-    if (denied.has('smbios')) parts.push('the SMBIOS tables (slot numbers unknown)');
-    notes.push({ code: 'NOT_ROOT', message: `not readable without root: ${parts.join('; ')}. Run as root for a complete survey.` });
-  }
+function notReadableNote(r: Reading): HostNote | undefined {
+  if (r.denied.size === 0 && r.short === 0) return undefined;
+  const parts: string[] = [];
+  if (r.short > 0) parts.push(`config space past 64 bytes of ${r.short} function(s) (capabilities: MSI, FLR, ACS, PCIe type unknown)`);
+  if (r.denied.has('acpi')) parts.push('the ACPI DMAR/IVRS tables (RMRR and IVMD unknown)');
+  if (r.denied.has('smbios')) parts.push('the SMBIOS tables (slot numbers unknown)');
+  return { code: 'NOT_ROOT', message: `not readable without root: ${parts.join('; ')}. Run as root for a complete survey.` };
+}
+
+/**
+ * Read a host tree. With the plain file system (the default) it is read through `treeFs`:
+ * never outside `root`, only regular files, every read bounded.
+ */
+export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
+  const r: Reading = { root, fs: fs === realFs ? treeFs(root) : fs, notes: [], denied: new Set(), short: 0 };
+  const functions = readFunctions(r);
+  const iommuGroups = readGroups(r);
+  const facts: HostFacts = { origin: { kind: root === '/' ? 'live' : 'capture', description: root === '/' ? 'this host' : `host tree at ${root}` }, functions, notes: r.notes };
+  if (iommuGroups !== undefined) facts.iommuGroups = iommuGroups;
+  readAcpi(r, facts);
+  readSmbios(r, facts);
+  readKernel(r, facts);
+  readCritical(r, facts);
+  const note = notReadableNote(r);
+  if (note) r.notes.push(note);
   return facts;
 }

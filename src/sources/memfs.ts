@@ -4,9 +4,13 @@
  * same code as the host it came from. Links that would leave the archive resolve to nothing.
  */
 import type { TarEntry } from './tar.js';
+import { SourceError } from './errors.js';
 import type { Fs } from './fs.js';
 
 type Node = { kind: 'file'; data: Uint8Array } | { kind: 'dir'; children: Map<string, Node> } | { kind: 'symlink'; target: string };
+
+/** As the kernel's MAXSYMLINKS. */
+const MAX_HOPS = 40;
 
 function enoent(path: string): Error {
   return Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
@@ -37,44 +41,43 @@ export function memFs(entries: TarEntry[]): Fs {
     else dir.set(name, { kind: 'symlink', target: e.linkname ?? '' });
   }
 
-  /** Walk a path; follow links in every component (and the last one unless `noFollow`). */
+  /**
+   * Walk a path; follow links in every component (and the last one unless `noFollow`).
+   * The directories walked through are kept on a stack, so ".." is one step, not a new
+   * walk from the top; links are followed at most MAX_HOPS times per lookup.
+   */
   const lookup = (path: string, noFollow = false): Node | undefined => {
-    const stack = path.split('/').filter((p) => p !== '' && p !== '.');
-    const here: string[] = [];
-    let node: Node = root;
+    const stack = path.split('/').filter((p) => p !== '' && p !== '.').reverse();
+    const trail: Node[] = [root];
     let hops = 0;
     while (stack.length > 0) {
-      const part = stack.shift()!;
+      const part = stack.pop()!;
       if (part === '..') {
-        if (here.length === 0) return undefined; // escaping the archive
-        here.pop();
-        node = root;
-        for (const p of here) {
-          const n: Node | undefined = node.kind === 'dir' ? node.children.get(p) : undefined;
-          if (!n) return undefined;
-          node = n;
-        }
+        if (trail.length === 1) return undefined; // escaping the archive
+        trail.pop();
         continue;
       }
+      const node = trail.at(-1)!;
       if (node.kind !== 'dir') return undefined;
       const next = node.children.get(part);
       if (!next) return undefined;
       if (next.kind === 'symlink' && (stack.length > 0 || !noFollow)) {
-        if (++hops > 40 || next.target.startsWith('/')) return undefined;
-        stack.unshift(...next.target.split('/').filter((p) => p !== '' && p !== '.'));
+        if (++hops > MAX_HOPS || next.target.startsWith('/')) return undefined;
+        const parts = next.target.split('/').filter((p) => p !== '' && p !== '.');
+        for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
         continue;
       }
-      here.push(part);
-      node = next;
+      trail.push(next);
     }
-    return node;
+    return trail.at(-1);
   };
 
   return {
-    readFileSync(path) {
+    readFileSync(path, max = Infinity) {
       const n = lookup(path);
       if (!n) throw enoent(path);
       if (n.kind !== 'file') throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
+      if (n.data.length > max) throw new SourceError('too-large', path, `${path}: more than ${max} bytes, more than such a file can really hold`);
       return n.data;
     },
     statSync(path) {

@@ -137,7 +137,7 @@ export function lastChange(dir: string): PendingChange | null {
   const h = join(dir, 'history');
   const st = lstatOrNull(h);
   if (!st?.isDirectory()) return null;
-  const files = readdirSync(h).filter((f) => /-(applied|intent)\.json$/.test(f)).sort();
+  const files = readdirSync(h).filter((f) => /-(applied|intent)(-\d+)?\.json$/.test(f)).sort();
   const last = files.at(-1);
   return last ? parseRecord(join(h, last)) : null;
 }

@@ -92,7 +92,8 @@ export function restoreSections(ctx: ConrepContext, backup: ConrepSettings, name
   try {
     restorePath = ctx.sd.create(null, `${tag}-restore.xml`, overrideFile(values) + '\n');
   } catch (e) {
-    if (e instanceof WriteError) return { ok: false, problem: `could not write the restore file: ${e.message}` };
+    // A rollback has changed nothing yet: the write error itself is the answer (exit 3).
+    if (e instanceof WriteError && !crash) return { ok: false, problem: `could not write the restore file: ${e.message}` };
     throw e;
   }
   if (crash) crashPoint('before-load');

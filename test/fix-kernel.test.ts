@@ -5,13 +5,14 @@
  * what GRUB will use. Byte-exactness is checked on the bytes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
+import { ROOT } from './helpers.js';
 import { CARD, hpeHost, type HpeHost } from './fix-host.js';
 
 async function run(args: string[], env: Record<string, string> = {}) {
@@ -186,6 +187,57 @@ describe('RMRDS plans claim only what is known (hpe-rmrr.md §2, §4)', () => {
         assert.match(r.err, /unverified here .* add --force/);
         assert.equal(existsSync(h.stateDir), false);
       } else assert.deepEqual(plan.firmware.unverified, []);
+    });
+  }
+});
+
+describe('the kernel remedy under kill -9 and write faults', () => {
+  const before = 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n';
+  const after = 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet intel_iommu=on,relax_rmrr\n';
+  for (const step of ['before-load', 'after-load', 'after-readback', 'after-record'] as const) {
+    it(`apply killed ${step}: the file is as far as the step got, a record says so, rollback restores byte-exact`, () => {
+      const { h, env, tools } = kernelHost({ 'etc/kernel/cmdline': before });
+      const file = join(h.root, 'etc/kernel/cmdline');
+      const k = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...applyK(h)], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: step }, encoding: 'utf8' });
+      assert.equal(k.signal, 'SIGKILL', k.stderr);
+      assert.equal(readFileSync(file, 'utf8'), step === 'before-load' ? before : after);
+      assert.equal(pending(h).state, step === 'after-record' ? 'applied' : 'intent');
+      assert.deepEqual(tools(), step === 'after-record' ? ['proxmox-boot-tool refresh'] : []);
+      const rb = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'fix', '--rollback', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+      assert.equal(rb.status, EXIT.OK, rb.stderr);
+      assert.equal(readFileSync(file, 'utf8'), before);
+      assert.equal(tools().at(-1), 'proxmox-boot-tool refresh', 'the bootloader is refreshed after a rollback');
+      assert.equal(existsSync(join(h.stateDir, 'pending.json')), false);
+    });
+  }
+
+  for (const code of ['ENOSPC', 'EROFS']) {
+    it(`${code} at each write: exit 3 with the file unchanged, exit 5 restored, or exit 6 naming the backup — never 70`, async () => {
+      let n = 1;
+      for (; n < 40; n++) {
+        const { h, env } = kernelHost({ 'etc/kernel/cmdline': before });
+        const file = join(h.root, 'etc/kernel/cmdline');
+        const r = await run(applyK(h), { ...env, ASSIGNABLE_TEST_WRITE_FAULT: `${code}:${n}` });
+        assert.notEqual(r.code, EXIT.INTERNAL, r.err);
+        if (r.code === EXIT.OK) {
+          assert.equal(readFileSync(file, 'utf8'), after);
+          assert.equal(pending(h).state, 'applied');
+          if (!existsSync(join(h.stateDir, 'lock'))) break;
+          continue;
+        }
+        assert.equal(r.err.trim().split('\n').length, 1, r.err);
+        assert.match(r.err, new RegExp(code));
+        if (r.code === EXIT.APPLY_UNKNOWN) {
+          assert.equal(readFileSync(file, 'utf8'), after);
+          const m = /To undo: cp (\S+) \/etc\/kernel\/cmdline && proxmox-boot-tool refresh/.exec(r.err);
+          assert.ok(m, r.err);
+          assert.equal(readFileSync(m[1]!, 'utf8'), before);
+        } else {
+          assert.ok(r.code === EXIT.ENVIRONMENT || r.code === EXIT.APPLY_FAILED, `${n}: ${r.code} ${r.err}`);
+          assert.equal(readFileSync(file, 'utf8'), before, `write ${n}: exit ${r.code} must mean unchanged`);
+        }
+      }
+      assert.ok(n < 40);
     });
   }
 });

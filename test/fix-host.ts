@@ -75,8 +75,23 @@ export interface HpeHost {
   log: string;
 }
 
-export function hpeHost(dir: string, o: { product?: string; kernel?: string; manufacturer?: string } = {}): HpeHost {
+/**
+ * `storage: true` keeps the card what it is (an LSI SAS2008 HBA, class 0107); by default its
+ * class code is re-declared 0200 (Ethernet), the kind of card HPE's slot switch is reported for.
+ */
+export function hpeHost(dir: string, o: { product?: string; kernel?: string; manufacturer?: string; storage?: boolean } = {}): HpeHost {
   const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt'), { kernel: o.kernel ?? '5.15.0-91-generic', cmdline: 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet intel_iommu=on' });
+  if (!o.storage) {
+    const dev = join(root, 'sys/bus/pci/devices', CARD);
+    const config = readFileSync(join(dev, 'config'));
+    config[9] = 0x00; // prog-if
+    config[10] = 0x00; // subclass: Ethernet
+    config[11] = 0x02; // base class: network
+    writeFileSync(join(dev, 'config'), config);
+    writeFileSync(join(dev, 'class'), '0x020000\n');
+  }
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  writeFileSync(join(root, 'etc/machine-id'), '0123456789abcdef0123456789abcdef\n');
   mkdirSync(join(root, 'sys/bus/pci/slots/2'), { recursive: true });
   writeFileSync(join(root, 'sys/bus/pci/slots/2/address'), '0000:04:00\n');
   mkdirSync(join(root, 'sys/firmware/acpi/tables'), { recursive: true });

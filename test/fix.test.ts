@@ -40,8 +40,10 @@ async function run(args: string[], env: Record<string, string> = {}) {
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'assignable-fix-'));
-const simEnv = (h: HpeHost, fail = '') => ({ CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, CONREP_SIM_FAIL: fail });
-const applyArgs = (h: HpeHost, ...more: string[]) => ['fix', CARD, '--root', h.root, '--apply', '--conrep', SIM, '--state-dir', h.stateDir, ...more];
+// --apply reads and changes only the host it runs on; the tests point it at the fake host through
+// the test-only ASSIGNABLE_TEST_HOST_ROOT (README "Testing the write path").
+const simEnv = (h: HpeHost, fail = '') => ({ CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, CONREP_SIM_FAIL: fail, ASSIGNABLE_TEST_HOST_ROOT: h.root });
+const applyArgs = (h: HpeHost, ...more: string[]) => ['fix', CARD, '--apply', '--conrep', SIM, '--state-dir', h.stateDir, ...more];
 const calls = (h: HpeHost) => (existsSync(h.log) ? readFileSync(h.log, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')[0]) : []);
 
 describe('fix plans', () => {
@@ -103,7 +105,7 @@ describe('fix plans', () => {
     const h = hpeHost(tmp(), { product: 'ProLiant DL380 Gen10' });
     const plan = await run(['fix', CARD, '--root', h.root]);
     assert.equal(plan.code, EXIT.OK, plan.err);
-    assert.match(plan.out, /UNVERIFIED on this generation \(Gen10\)/);
+    assert.match(plan.out, /UNVERIFIED here — --apply also needs --force:\n  · Gen10: HPE has said nothing found on whether Gen10 and later still put slots in RMRRs/);
     assert.match(plan.out, /--apply --force/);
     const noForce = await run(applyArgs(h), simEnv(h));
     assert.equal(noForce.code, EXIT.INPUT);
@@ -189,7 +191,10 @@ describe('fix --apply against the conrep simulator', () => {
       const lines = r.err.trim().split('\n').filter((l) => !/^assignable: backing up/.test(l));
       assert.equal(lines.length, 1, r.err);
       assert.match(lines[0]!, message);
-      assert.equal(existsSync(join(h.stateDir, 'pending.json')), false);
+      // Unknown: the intent record stays, for --verify / --rollback to settle; otherwise nothing is pending.
+      if (firmware === 'unknown') assert.equal(JSON.parse(readFileSync(join(h.stateDir, 'pending.json'), 'utf8')).state, 'intent');
+      else assert.equal(existsSync(join(h.stateDir, 'pending.json')), false);
+      if (firmware === 'unknown') assert.match(lines[0]!, new RegExp(`load the backup by hand: ${SIM} -l -x \\S+ -f ${h.stateDir}/backups/\\S+-before\\.dat`));
       const nv = (t: string) => JSON.parse(t).nvram as string;
       if (firmware !== 'unknown') assert.equal(nv(readFileSync(h.image, 'utf8')), nv(before), 'NVRAM unchanged or restored');
     });
@@ -215,7 +220,7 @@ describe('fix --apply against the conrep simulator', () => {
 
   it('conrep missing: exit 3 with where to get it', async () => {
     const h = hpeHost(tmp());
-    const r = await run(['fix', CARD, '--root', h.root, '--apply', '--conrep', '/nonexistent/conrep', '--state-dir', h.stateDir]);
+    const r = await run(['fix', CARD, '--apply', '--conrep', '/nonexistent/conrep', '--state-dir', h.stateDir], { ASSIGNABLE_TEST_HOST_ROOT: h.root });
     assert.equal(r.code, EXIT.ENVIRONMENT);
     assert.match(r.err, /hp-scripting-tools/);
   });
@@ -235,7 +240,7 @@ describe('the kernel remedy: intel_iommu=on,relax_rmrr', () => {
     assert.equal(addRelaxRmrr('quiet intel_iommu=on,relax_rmrr'), 'quiet intel_iommu=on,relax_rmrr');
   });
 
-  function kernelHost(tool: 'ok' | 'fail') {
+  function kernelHost(tool: 'ok' | 'fail' | 'fail-once') {
     const dir = tmp();
     // Not HPE, so the firmware cannot help; a Proxmox VE kernel that has relax_rmrr.
     const h = hpeHost(dir, { manufacturer: 'Supermicro', product: 'X9DRW', kernel: '6.8.12-4-pve' });
@@ -243,9 +248,9 @@ describe('the kernel remedy: intel_iommu=on,relax_rmrr', () => {
     writeFileSync(join(h.root, 'etc/kernel/cmdline'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n');
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'proxmox-boot-tool'), `#!/bin/sh\necho "$@" >> ${join(dir, 'pbt.log')}\n${tool === 'ok' ? 'echo "Copying and configuring kernels on /dev/disk/by-uuid/ABCD"' : 'echo "E: no ESP configured" >&2; exit 2'}\n`);
+    writeFileSync(join(bin, 'proxmox-boot-tool'), `#!/bin/sh\necho "$@" >> ${join(dir, 'pbt.log')}\n${tool === 'fail-once' ? `[ -e ${join(dir, 'failed')} ] && exit 0; touch ${join(dir, 'failed')}; ` : ''}${tool === 'ok' ? 'echo "Copying and configuring kernels on /dev/disk/by-uuid/ABCD"' : 'echo "E: no ESP configured" >&2; exit 2'}\n`);
     chmodSync(join(bin, 'proxmox-boot-tool'), 0o755);
-    return { h, dir, env: { PATH: `${bin}:${process.env.PATH}` } };
+    return { h, dir, env: { PATH: `${bin}:${process.env.PATH}`, ASSIGNABLE_TEST_HOST_ROOT: h.root } };
   }
 
   it('plans, applies (backup, write, read back, refresh) and rolls back', async () => {
@@ -257,20 +262,29 @@ describe('the kernel remedy: intel_iommu=on,relax_rmrr', () => {
     assert.match(plan.out, /root=ZFS=rpool\/ROOT\/pve-1 boot=zfs quiet intel_iommu=on,relax_rmrr/);
     assert.match(plan.out, /assuming all RMRRs are relaxable/);
     assert.equal(readFileSync(join(h.root, 'etc/kernel/cmdline'), 'utf8'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n', 'the plan wrote nothing');
-    const r = await run(['fix', CARD, '--root', h.root, '--apply', '--state-dir', h.stateDir], env);
+    const r = await run(['fix', CARD, '--apply', '--state-dir', h.stateDir], env);
     assert.equal(r.code, EXIT.OK, r.err);
     assert.equal(readFileSync(join(h.root, 'etc/kernel/cmdline'), 'utf8'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet intel_iommu=on,relax_rmrr\n');
     assert.equal(readFileSync(join(dir, 'pbt.log'), 'utf8'), 'refresh\n');
-    const rb = await run(['fix', '--rollback', '--apply', '--root', h.root, '--state-dir', h.stateDir], env);
+    const rb = await run(['fix', '--rollback', '--apply', '--state-dir', h.stateDir], env);
     assert.equal(rb.code, EXIT.OK, rb.err);
     assert.equal(readFileSync(join(h.root, 'etc/kernel/cmdline'), 'utf8'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n');
   });
 
-  it('a failing bootloader refresh puts the file back: exit 5', async () => {
+  it('a failing bootloader refresh puts the file back and refreshes again: exit 5', async () => {
+    const { h, env } = kernelHost('fail-once');
+    const r = await run(['fix', CARD, '--apply', '--state-dir', h.stateDir], env);
+    assert.equal(r.code, EXIT.APPLY_FAILED, r.err);
+    assert.match(r.err, /proxmox-boot-tool refresh failed \(exit 2: E: no ESP configured\); \/etc\/kernel\/cmdline was restored from \S+ and the bootloader refreshed again/);
+    assert.equal(readFileSync(join(h.root, 'etc/kernel/cmdline'), 'utf8'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n');
+    assert.equal(existsSync(join(h.stateDir, 'pending.json')), false);
+  });
+
+  it('a refresh that fails again after the file is put back: exit 6, saying what to run', async () => {
     const { h, env } = kernelHost('fail');
-    const r = await run(['fix', CARD, '--root', h.root, '--apply', '--state-dir', h.stateDir], env);
-    assert.equal(r.code, EXIT.APPLY_FAILED);
-    assert.match(r.err, /proxmox-boot-tool refresh failed \(exit 2: E: no ESP configured\); \/etc\/kernel\/cmdline was restored/);
+    const r = await run(['fix', CARD, '--apply', '--state-dir', h.stateDir], env);
+    assert.equal(r.code, EXIT.APPLY_UNKNOWN, r.err);
+    assert.match(r.err, /\/etc\/kernel\/cmdline was restored from \S+, but refreshing the bootloader again failed too \(exit 2\): run proxmox-boot-tool refresh by hand/);
     assert.equal(readFileSync(join(h.root, 'etc/kernel/cmdline'), 'utf8'), 'root=ZFS=rpool/ROOT/pve-1 boot=zfs quiet\n');
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { DeviceReport, Survey } from '../checks/index.js';
 import { planRmrds, type RmrdsPlan } from './hpe-rmrds/plan.js';
-import { planRelaxRmrr, type KernelPlan } from './kernel-cmdline/relax-rmrr.js';
+import { planRelaxRmrr, type KernelFiles, type KernelPlan } from './kernel-cmdline/relax-rmrr.js';
 
 export type FirmwareVerdict = RmrdsPlan | { kind: 'refused'; reasons: string[]; alternatives: string[] } | { kind: 'nothing'; reason: string };
 export type KernelVerdict = KernelPlan | { kind: 'unavailable'; reason: string } | { kind: 'active'; reason: string };
@@ -19,7 +19,7 @@ export interface FixDecision {
 
 export type Method = 'rmrds' | 'relax-rmrr';
 
-export function decideFix(sv: Survey, r: DeviceReport, kernelFiles: { kernelCmdline: string | null; defaultGrub: string | null } | null, method?: Method): FixDecision {
+export function decideFix(sv: Survey, r: DeviceReport, kernelFiles: KernelFiles | null, method?: Method): FixDecision {
   const d = r.device;
   if (!d.rmrr?.length) {
     const v = r.verdicts.vfio;

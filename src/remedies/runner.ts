@@ -2,6 +2,12 @@
  * The one place remedies run external programs (conrep, update-grub, proxmox-boot-tool).
  * Every run is bounded in time and its whole outcome is returned: callers decide on what
  * the program did (a read-back), never on its exit status alone.
+ *
+ * A program runs under a tiny supervisor (node -e) that starts it detached, so it leads its
+ * own process group; on the timeout the supervisor sends SIGTERM to the whole group, waits a
+ * grace period, then SIGKILL — so neither the program nor anything it started (a child that
+ * ignores SIGTERM) outlives the run and holds the lock. spawnSync keeps the caller synchronous;
+ * its own timeout (SIGKILL of the supervisor) is the backstop.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -22,11 +28,57 @@ export interface Runner {
   run(command: string, args: string[], timeoutMs?: number): RunResult;
 }
 
+/** How long a program may run before its group is terminated; ASSIGNABLE_RUN_TIMEOUT_MS (tests) overrides. */
+export const DEFAULT_TIMEOUT_MS = 300_000;
+/** Between SIGTERM and SIGKILL of the group. */
+export const GRACE_MS = 2_000;
+
+// argv: timeoutMs graceMs command args… ; fd 3 receives {status, signal, timedOut, error} as JSON.
+const SUPERVISOR = `
+const { spawn } = require('node:child_process');
+const { writeSync } = require('node:fs');
+const [timeout, grace, cmd, ...args] = process.argv.slice(1);
+let timedOut = false, done = false;
+const report = (o) => { if (done) return; done = true; try { writeSync(3, JSON.stringify(o)); } catch {} };
+const kill = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
+const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+child.on('error', (e) => { report({ status: null, signal: null, timedOut: false, error: e.message }); process.exit(0); });
+const t = setTimeout(() => { timedOut = true; kill('SIGTERM'); setTimeout(() => kill('SIGKILL'), Number(grace)).unref(); }, Number(timeout));
+child.on('exit', (status, signal) => {
+  clearTimeout(t);
+  kill('SIGKILL'); // whatever the program left behind in its group goes with it
+  report({ status, signal, timedOut, error: null });
+  process.exit(0);
+});
+`;
+
+export function runSupervised(command: string, args: string[], timeoutMs: number, graceMs = GRACE_MS): RunResult {
+  const r = spawnSync(process.execPath, ['-e', SUPERVISOR, timeoutMs.toString(), graceMs.toString(), command, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    // Backstop: the supervisor itself gets killed if it does not come back in time.
+    timeout: timeoutMs + graceMs + 10_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  const base = { command, args, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  let rep: { status: number | null; signal: string | null; timedOut: boolean; error: string | null } | null = null;
+  try {
+    rep = JSON.parse((r.output?.[3] as string | null) ?? '');
+  } catch {
+    rep = null;
+  }
+  if (!rep) return { ...base, status: null, signal: null, error: r.error ? r.error.message : `the supervisor of ${command} ended without a result (${r.signal ?? `exit ${r.status}`})` };
+  if (rep.error) return { ...base, status: null, signal: null, error: `could not start ${command}: ${rep.error}` };
+  if (rep.timedOut) return { ...base, status: rep.status, signal: rep.signal, error: `timed out after ${timeoutMs / 1000} s (its process group was killed)` };
+  return { ...base, status: rep.status, signal: rep.signal, error: null };
+}
+
 export const systemRunner: Runner = {
-  run(command, args, timeoutMs = 120_000) {
-    const r = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 });
-    const error = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${timeoutMs / 1000} s` : r.error.message) : null;
-    return { command, args, status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error };
+  run(command, args, timeoutMs) {
+    const env = Number(process.env.ASSIGNABLE_RUN_TIMEOUT_MS);
+    const t = timeoutMs ?? (Number.isFinite(env) && env > 0 ? env : DEFAULT_TIMEOUT_MS);
+    return runSupervised(command, args, t, Math.min(GRACE_MS, t));
   },
 };
 

@@ -1,25 +1,18 @@
 /**
- * The state directory of remedies: backups, the pending-reboot record, history, and the
- * lock that keeps two `fix --apply` runs from interleaving. Default /var/lib/assignable;
- * --state-dir or ASSIGNABLE_STATE_DIR elsewhere.
+ * The state directory of remedies: backups (each with a sidecar saying what it is of), the
+ * pending record, history, and the lock that keeps two `fix --apply` runs from interleaving.
+ * Default /var/lib/assignable; --state-dir or ASSIGNABLE_STATE_DIR elsewhere. Every write
+ * goes through write.ts (no links followed, no name reused, atomic replace).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from '../sources/errors.js';
+import { createNew, lstatOrNull, readNoFollow, removeFile, replaceAtomic, StateDir, WriteError } from './write.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/assignable';
 
 export function stateDir(given?: string): string {
   return given ?? process.env.ASSIGNABLE_STATE_DIR ?? DEFAULT_STATE_DIR;
-}
-
-export function ensureDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SourceError(code === 'EACCES' || code === 'EPERM' ? 'permission' : 'io', dir, `cannot create the state directory ${dir}: ${(e as Error).message}${code === 'EACCES' ? ' (run as root, or give --state-dir)' : ''}`);
-  }
 }
 
 /** A timestamp usable in file names, sortable. */
@@ -41,44 +34,59 @@ function alive(pid: number): boolean {
 }
 
 /**
- * An exclusive lock file (O_EXCL create) holding our pid. A lock left by a process that
- * no longer exists is taken over; a live holder makes us stop.
+ * An exclusive lock file (O_EXCL|O_NOFOLLOW create) holding our pid. A lock left by a
+ * process that no longer exists is taken over; a live holder makes us stop; anything at
+ * the lock's name that is not a regular file is refused.
  */
-export function acquireLock(dir: string): () => void {
-  ensureDir(dir);
-  const path = join(dir, 'lock');
+export function acquireLock(sd: StateDir): () => void {
+  const path = sd.file('lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      createNew(path, `${process.pid}\n`);
       return () => {
         try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+          if (readNoFollow(path).toString('utf8').trim() === String(process.pid)) removeFile(path);
         } catch {
-          /* already gone */
+          /* gone, or cannot be removed: the next run takes a dead pid's lock over */
         }
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SourceError('io', path, `cannot create lock ${path}: ${(e as Error).message}`);
-      const holder = Number(readFileSync(path, 'utf8').trim());
+      if (!(e instanceof WriteError) || e.code !== 'EEXIST') throw e;
+      const st = lstatOrNull(path);
+      if (st && !st.isFile()) throw new SourceError('io', path, `the lock ${path} is not a regular file (a symbolic link?): remove it by hand after checking it`);
+      if (st === null) continue;
+      const holder = Number(readNoFollow(path).toString('utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
         throw new LockHeld(`another assignable fix is changing firmware settings (pid ${holder}, lock ${path}); wait for it to finish`);
       }
-      unlinkSync(path); // stale: its process is gone
+      removeFile(path); // stale: its process is gone
     }
   }
   throw new LockHeld(`could not take the lock ${path}`);
 }
 
+/**
+ * intent           about to change (the backup is taken; the change may or may not have happened)
+ * applied          changed and read back; waits for the reboot and `--verify`
+ * rollback-intent  about to restore the backup (may or may not have happened)
+ */
+export type PendingState = 'intent' | 'applied' | 'rollback-intent';
+
 export interface PendingChange {
-  schema: 'assignable/pending/v1';
+  schema: 'assignable/pending/v2';
+  state: PendingState;
   kind: 'hpe-rmrds' | 'kernel-cmdline';
   device: string;
   /** HPE: the sections changed, with their values before and after. */
   sections?: Array<{ name: string; before: string; after: string }>;
-  /** Kernel: the file changed and its backup. */
+  /** HPE: the file loaded (or about to be) with conrep -l, and the schema. */
+  loaded?: string;
+  schemaPath?: string;
+  /** Kernel: the file changed, the bootloader refresh. */
   file?: string;
+  update?: string[];
+  /** Kernel: SHA-256 of the file as the change writes it, to tell it apart after a crash. */
+  afterSha256?: string;
   backup: string;
   after?: string;
   appliedAt: string;
@@ -90,30 +98,46 @@ export interface PendingChange {
 
 const PENDING = 'pending.json';
 
-export function writePending(dir: string, p: PendingChange): void {
-  ensureDir(join(dir, 'history'));
-  const tmp = join(dir, `${PENDING}.tmp`);
-  writeFileSync(tmp, JSON.stringify(p, null, 2) + '\n');
-  renameSync(tmp, join(dir, PENDING));
-  writeFileSync(join(dir, 'history', `${p.appliedAt.replace(/[:.]/g, '')}-${p.kind}.json`), JSON.stringify(p, null, 2) + '\n');
+/** Replace the pending record (atomic, synced). */
+export function writePending(sd: StateDir, p: PendingChange): void {
+  replaceAtomic(sd.file(PENDING), JSON.stringify(p, null, 2) + '\n');
+}
+
+/** A line in history: what happened, never overwritten. */
+export function writeHistory(sd: StateDir, p: PendingChange, event: string, now: Date): void {
+  sd.create('history', `${stamp(now)}-${p.kind}-${event}.json`, JSON.stringify({ event, ...p }, null, 2) + '\n');
 }
 
 export function readPending(dir: string): PendingChange | null {
   const path = join(dir, PENDING);
-  if (!existsSync(path)) return null;
-  return JSON.parse(readFileSync(path, 'utf8')) as PendingChange;
+  if (lstatOrNull(path) === null) return null;
+  return parseRecord(path);
 }
 
-export function clearPending(dir: string): void {
-  const path = join(dir, PENDING);
-  if (existsSync(path)) unlinkSync(path);
+function parseRecord(path: string): PendingChange {
+  const text = readNoFollow(path).toString('utf8');
+  let p: PendingChange;
+  try {
+    p = JSON.parse(text) as PendingChange;
+  } catch (e) {
+    throw new SourceError('usage', path, `${path} is not a pending record: ${(e as Error).message}`);
+  }
+  if (p === null || typeof p !== 'object' || typeof p.backup !== 'string' || (p.kind !== 'hpe-rmrds' && p.kind !== 'kernel-cmdline')) throw new SourceError('usage', path, `${path} is not a pending record (no kind or backup)`);
+  // v1 records (before intent records existed) were only written after the read-back.
+  if ((p.schema as string) === 'assignable/pending/v1') p.state = 'applied';
+  return p;
 }
 
-/** The most recent change recorded in history (pending or verified). */
+export function clearPending(sd: StateDir): void {
+  removeFile(sd.file(PENDING));
+}
+
+/** The most recent change recorded in history (applied, or an interrupted one). */
 export function lastChange(dir: string): PendingChange | null {
   const h = join(dir, 'history');
-  if (!existsSync(h)) return null;
-  const files = readdirSync(h).filter((f) => f.endsWith('.json')).sort();
+  const st = lstatOrNull(h);
+  if (!st?.isDirectory()) return null;
+  const files = readdirSync(h).filter((f) => /-(applied|intent)(-\d+)?\.json$/.test(f)).sort();
   const last = files.at(-1);
-  return last ? (JSON.parse(readFileSync(join(h, last), 'utf8')) as PendingChange) : null;
+  return last ? parseRecord(join(h, last)) : null;
 }

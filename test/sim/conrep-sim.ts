@@ -12,10 +12,15 @@
  *                                    bad-schema    (the schema cannot be parsed)
  *                                    load-once     (after the first load, every load fails: restores fail)
  *                                    save-after-load-fails (the read-back after a load fails)
+ *                                    hang-load     (the first load ignores SIGTERM, starts a child that ignores it
+ *                                                   too — its pid appended to CONREP_SIM_LOG.pids — and hangs)
+ *   CONREP_SIM_WATCH  at each load, append "<loaded file>\t<this file's contents or ABSENT>" as one JSON line to
+ *                     CONREP_SIM_LOG.watch: what the caller had on disk at the moment of the load
  *   CONREP_SIM_DELAY_MS  hold this long before acting (to overlap two runs)
  *   CONREP_SIM_LOG    append one line per invocation (argv) to this file
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { applySettings, imageFromFile, imageToFile, readSettings } from '../../src/remedies/hpe-rmrds/codec.js';
 import { parseConrepSchema } from '../../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings, writeConrepSettings } from '../../src/remedies/hpe-rmrds/settings.js';
@@ -112,6 +117,17 @@ if (save && !load) {
 if (load && !save) {
   counters.loads++;
   say(`Loading configuration data from ${dataFile}`);
+  if (env.CONREP_SIM_WATCH && env.CONREP_SIM_LOG) {
+    const w = env.CONREP_SIM_WATCH;
+    appendFileSync(env.CONREP_SIM_LOG + '.watch', JSON.stringify({ loaded: dataFile, watched: existsSync(w) ? readFileSync(w, 'utf8') : null }) + '\n');
+  }
+  if (fail.has('hang-load') && counters.loads === 1) {
+    persist();
+    process.on('SIGTERM', () => undefined);
+    const child = spawn('sh', ['-c', 'trap "" TERM; sleep 600'], { stdio: 'ignore' });
+    if (env.CONREP_SIM_LOG) appendFileSync(env.CONREP_SIM_LOG + '.pids', `${child.pid}\n`);
+    setInterval(() => undefined, 1000);
+  } else {
   if (fail.has('load-once') && counters.loads > 1) {
     say('ERROR: NVRAM write failed');
     say('');
@@ -147,7 +163,8 @@ if (load && !save) {
   say('Conrep Return Code: 0');
   persist();
   process.exit(0);
-}
-
+  }
+} else {
 say('usage: conrep -s|-l [-x schema.xml] [-f data.dat]');
 process.exit(2);
+}

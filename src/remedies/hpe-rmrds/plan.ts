@@ -14,8 +14,10 @@ export interface RmrdsPlan {
   value: typeof EXCLUDED;
   nvram: { address: number; mask: number };
   generation: number | null;
-  /** HPE's advisory covers Gen8 and Gen9; elsewhere the plan is offered but unverified. */
+  /** True when nothing below applies: a Gen8/Gen9 server, a card that is not storage. */
   verified: boolean;
+  /** Why this plan is "unverified here", each with the report it rests on; --apply then needs --force. */
+  unverified: string[];
   /** The partial settings file to load. */
   override: string;
   /** Every function in that slot is excluded together ("all endpoints in slot"). */
@@ -26,6 +28,22 @@ export interface RmrdsPlan {
   rmrr: RmrrHit[];
 }
 
+/** PCI base class 01h: mass storage controllers (SAS/SATA HBAs, RAID, NVMe). */
+const STORAGE_BASE_CLASS = 0x01;
+
+const DEEP_DIVE = 'kiler129/relax-intel-rmrr deep-dive.md';
+
+/** What is known about RMRDS on this server and card (sources: docs/hpe-rmrr.md §2, §4 of the research). */
+export function unverifiedReasons(product: string | null, generation: number | null, classCode: number): string[] {
+  const out: string[] = [];
+  if (generation === null) out.push(`the ProLiant generation of ${product ?? 'this server'} is unknown; HPE's advisory c04781229 covers Gen8 and Gen9`);
+  else if (generation >= 10) out.push(`Gen${generation}: HPE has said nothing found on whether Gen10 and later still put slots in RMRRs, and conrep's 5.48 schema has no RMRDS sections`);
+  else if (generation < 8) out.push(`Gen${generation}: HPE's advisory c04781229 covers Gen8 and Gen9 only`);
+  if (product && /microserver/i.test(product) && generation === 8) out.push(`the slot switch is reported not to work on the ProLiant MicroServer Gen8 (${DEEP_DIVE}; community.hpe.com thread td-p/6947461); users there turn to relax_rmrr`);
+  if (classCode >>> 16 === STORAGE_BASE_CLASS) out.push(`HBAs and storage controllers: ${DEEP_DIVE} says the switch works for NICs but not other cards such as HBAs, while one user (silvenga.com, HP H220 HBA on a DL380p Gen8) excluded one and assigned it`);
+  return out;
+}
+
 export function planRmrds(sv: Survey, r: DeviceReport): RmrdsPlan | null {
   const d = r.device;
   if (!sv.host.system?.isHpeProliant || !d.slot?.hpeRmrdsSlot || d.slot.physical === null) return null;
@@ -34,6 +52,7 @@ export function planRmrds(sv: Survey, r: DeviceReport): RmrdsPlan | null {
   const gen = sv.host.system.hpeGeneration;
   const override = overrideFile([{ name: section, value: EXCLUDED }]);
   const { nvram, mask } = rmrdsBit(slot);
+  const unverified = unverifiedReasons(sv.host.system.product, gen, d.classCode);
   const slotFunctions = sv.host.devices.filter((x) => x.slot?.physical === slot && !x.slot.embedded && !x.isBridge).map((x) => x.address);
   return {
     kind: 'hpe-rmrds',
@@ -45,7 +64,8 @@ export function planRmrds(sv: Survey, r: DeviceReport): RmrdsPlan | null {
     value: EXCLUDED,
     nvram: { address: nvram, mask },
     generation: gen,
-    verified: gen === 8 || gen === 9,
+    verified: unverified.length === 0,
+    unverified,
     override,
     slotFunctions,
     cost: [

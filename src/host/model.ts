@@ -85,6 +85,8 @@ export interface HostFacts {
   bootDiskEvidence?: string[];
   /** Why the root file system's disks are unknown, when they are (bootDiskFunctions then unset). */
   bootDiskUnknown?: string;
+  /** `zpool status -P` as run on the live host for the root pool (members as kernel names), for `collect` to keep. */
+  zpoolStatus?: string;
   defaultRouteFunctions?: string[];
   /** /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts (Y/N); undefined when the module is not loaded or not captured. */
   vfioAllowUnsafeInterrupts?: boolean;

@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { basename, join, posix } from 'node:path';
 import type { HostFacts } from '../host/model.js';
-import { realFs, type Fs } from './fs.js';
+import type { Fs } from './fs.js';
 
-export type BootDiskFacts = Pick<HostFacts, 'bootDiskFunctions' | 'bootDiskEvidence' | 'bootDiskUnknown'>;
+export type BootDiskFacts = Pick<HostFacts, 'bootDiskFunctions' | 'bootDiskEvidence' | 'bootDiskUnknown' | 'zpoolStatus'>;
 
 /** In a capture or host tree, `zpool status -P` output is kept in this file at its root. */
 export const ZPOOL_STATUS_FILE = 'zpool-status-P.txt';
@@ -114,7 +114,8 @@ function blockToPci(fs: Fs, root: string, name: string, ev: string[], unresolved
 function zpoolStatus(fs: Fs, root: string, pool: string): { text: string; from: string } | undefined {
   const saved = readText(fs, join(root, ZPOOL_STATUS_FILE));
   if (saved !== undefined) return { text: saved, from: ZPOOL_STATUS_FILE };
-  if (root !== '/' || fs !== realFs) return undefined;
+  // Only on the running host: a tree or capture carries its own copy (or none).
+  if (root !== '/' || fs.live !== true) return undefined;
   try {
     const text = execFileSync('zpool', ['status', '-P', pool], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: MAX_TEXT });
     return { text, from: `zpool status -P ${pool}` };
@@ -131,6 +132,7 @@ export function readBootDisk(fs: Fs, root: string): BootDiskFacts {
   const ev = [`/proc/mounts: / is ${m.source} (${m.fsType})`];
   const unresolved: string[] = [];
   let names: string[];
+  let zpool: string | undefined;
   if (m.fsType === 'zfs') {
     const pool = m.source.split('/')[0]!;
     const st = zpoolStatus(fs, root, pool);
@@ -141,6 +143,12 @@ export function readBootDisk(fs: Fs, root: string): BootDiskFacts {
     }
     ev.push(`${st.from}: pool ${pool} on ${members.join(', ')}`);
     names = members.map((p) => kernelName(fs, root, p));
+    if (st.from !== ZPOOL_STATUS_FILE) {
+      // What was run is kept for `collect`, with each member as its kernel name: by-id names carry disk serials.
+      let text = st.text;
+      members.forEach((p, i) => (text = text.split(p).join(`/dev/${names[i]}`)));
+      zpool = text;
+    }
   } else if (m.source.startsWith('/dev/')) {
     names = [kernelName(fs, root, m.source)];
   } else {
@@ -149,6 +157,7 @@ export function readBootDisk(fs: Fs, root: string): BootDiskFacts {
   }
   const functions = [...new Set(names.flatMap((n) => blockToPci(fs, root, n, ev, unresolved)))];
   const out: BootDiskFacts = { bootDiskFunctions: functions, bootDiskEvidence: ev };
+  if (zpool !== undefined) out.zpoolStatus = zpool;
   if (unresolved.length > 0) out.bootDiskUnknown = `not followed to a PCI device: ${unresolved.join('; ')}`;
   return out;
 }

@@ -16,6 +16,7 @@ import { DecodeError } from '../firmware/errors.js';
 import { redactSmbios } from '../firmware/smbios/redact.js';
 import { SourceError } from './errors.js';
 import { realFs, treeFs, type Fs } from './fs.js';
+import { ZPOOL_STATUS_FILE } from './boot-disk.js';
 import { readLiveHost } from './live.js';
 import { redactionFor } from './manifest.js';
 import { MAC, UUID, defaultRoutes, redactCmdline, redactIdentifiers, redactKernelLog, redactLspciText, redactMountLine, redactPciConfig, redactRoutes, rootMountLine } from './redact.js';
@@ -255,6 +256,8 @@ function copyRecorded(tree: Fs, root: string, out: Archive, log: Map<string, Acc
     if (a.list) copier.listing(rel);
     else if (a.exists && !a.read) copier.existing(rel);
     if (a.read) out.addFile(copier.realPath(rel), transform(rel, a.read, redact));
+    // /dev/disk/by-id names carry disk serials; the zpool output kept beside them names kernel devices instead.
+    if (a.link !== undefined && redact && rel.startsWith('dev/disk/')) continue;
     if (a.link !== undefined) {
       const parent = copier.realPath(dirname(rel));
       out.addLink(renames.get(rel) ?? (parent ? `${parent}/${basename(rel)}` : basename(rel)), a.link);
@@ -293,6 +296,8 @@ export function collect(root: string, fs: Fs, o: CollectOptions): { entries: Tar
   copyRecorded(tree, root, out, log, renames, o.redact);
   const smbios = copySmbios(out, log, o.redact, notes);
   addForumFormats(out, log, facts.dmesg, o);
+  // The root pool's members, which the reader got by running zpool: the capture keeps its output.
+  if (facts.zpoolStatus !== undefined) out.addFile(ZPOOL_STATUS_FILE, enc.encode(o.redact ? redactIdentifiers(facts.zpoolStatus) : facts.zpoolStatus));
 
   let redacted = o.redact;
   if (o.redact) {

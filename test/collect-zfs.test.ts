@@ -69,7 +69,8 @@ describe('collect on a ZFS root', () => {
       ln(root, 'sys/class/block/sdb3', `${SDB}/sdb3`);
       ln(root, `dev/disk/by-id/ata-${SERIALS[0]}-part3`, '../../sda3');
       ln(root, `dev/disk/by-id/scsi-${SERIALS[1]}-part3`, '../../sdb3');
-      put(root, 'proc/mounts', 'rpool/ROOT/pve-1 / zfs rw,relatime,xattr,noacl 0 0\n');
+      // An early root mounted over by the pool: the last line for / is the one in use.
+      put(root, 'proc/mounts', 'rootfs / rootfs rw 0 0\ntmpfs / tmpfs rw 0 0\nrpool/ROOT/pve-1 / zfs rw,relatime,xattr,noacl 0 0\n');
       // A stand-in zpool on PATH that prints what a real mirror pool prints.
       writeFileSync(join(bin, 'zpool'), `#!/bin/sh\n[ "$1 $2 $3" = "status -P rpool" ] || exit 1\ncat <<'EOF'\n${ZPOOL}EOF\n`);
       chmodSync(join(bin, 'zpool'), 0o755);

@@ -50,8 +50,9 @@ export function redactCmdline(cmdline: string): string {
 }
 
 /** The mount table reduced to the root file system's line (all the survey reads). */
+/** The mount of `/` the reader uses (boot-disk.ts rootMount): the last one, mounted over the others. */
 export function rootMountLine(mounts: string): string | undefined {
-  return mounts.split('\n').find((l) => l.split(' ')[1] === '/' && !l.startsWith('rootfs '));
+  return mounts.split('\n').filter((l) => l.split(' ')[1] === '/' && l.split(' ')[2] !== 'rootfs').at(-1);
 }
 
 /** A network root (server:/export) names the server: blank it; option addresses too. */

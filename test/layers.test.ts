@@ -15,6 +15,11 @@ const ALLOWED: Record<string, string[]> = {
   firmware: [],
   host: ['firmware'],
   checks: ['firmware', 'host'],
+  // Sources produce HostFacts (host/model types) from bytes the decoders read.
+  sources: ['firmware', 'host'],
+  report: ['firmware', 'host', 'checks'],
+  // Remedies plan from a survey and read through sources; never from report or cli.
+  remedies: ['firmware', 'host', 'checks', 'sources'],
 };
 
 function files(dir: string): string[] {

@@ -19,6 +19,7 @@ import { parseAcpiTable } from '../src/firmware/acpi/table.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
 import { fixtureBytes, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
+import { main } from '../src/cli/main.js';
 
 export const CARD = '0000:04:00.0';
 
@@ -119,4 +120,24 @@ export function reboot(h: HpeHost): void {
 export function nvramByte(h: HpeHost, address: number): number {
   const nvram = (JSON.parse(readFileSync(h.image, 'utf8')) as { nvram: string }).nvram;
   return parseInt(nvram.slice(2 * address, 2 * address + 2), 16);
+}
+
+/** The CLI in this process, with environment variables set for the call only (the fix tests' seams). */
+export async function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  let out = '';
+  let err = '';
+  try {
+    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
+    return { code, out, err };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }

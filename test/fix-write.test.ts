@@ -12,35 +12,17 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { runSupervised } from '../src/remedies/runner.js';
 import { StateDir } from '../src/remedies/write.js';
 import { ROOT } from './helpers.js';
-import { CARD, hpeHost, nvramByte, reboot, type HpeHost } from './fix-host.js';
+import { CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assignable-write-'));
 const SLOT2 = 0x26a;
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  let out = '';
-  let err = '';
-  try {
-    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-    return { code, out, err };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const run = runWithEnv;
 
 /** The real CLI as its own process (a crash must kill the process, not the test). */
 function child(args: string[], env: Record<string, string>) {

@@ -9,35 +9,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 import { addRelaxRmrr } from '../src/remedies/kernel-cmdline/relax-rmrr.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
-import { assembledDmar, CARD, hpeHost, nvramByte, reboot, type HpeHost } from './fix-host.js';
+import { assembledDmar, CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 const DL380E = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt'), '--kernel', '3.17.4-301.fc21.x86_64'];
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  let out = '';
-  let err = '';
-  try {
-    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-    return { code, out, err };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const run = runWithEnv;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'assignable-fix-'));
 // --apply reads and changes only the host it runs on; the tests point it at the fake host through

@@ -38,6 +38,10 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   }
   if (loose.length > 0) {
     if (o.root !== undefined && o.root !== '/') throw new UsageError('--root reads a live host tree; it cannot be combined with capture files');
+    // A release is what `uname -r` prints: "6.8.12-4-pve", "5.14.0-427.el9.x86_64".
+    if (o.kernel !== undefined && !/^\d+\.\d+[0-9A-Za-z._+~-]{0,120}$/.test(o.kernel)) {
+      throw new UsageError(`--kernel ${JSON.stringify(o.kernel.slice(0, 60))}: not a kernel release (give what \`uname -r\` prints, e.g. 6.8.12-4-pve)`);
+    }
     return readCaptureFiles(o, fs);
   }
   return readLiveHost(o.root ?? '/', fs);

@@ -42,20 +42,52 @@ export function sourceErrorFrom(e: unknown, path: string, what: string): SourceE
 }
 
 /**
- * Read a user-named input file (or "-" for standard input). Refuses FIFOs and devices,
- * which could block forever, and anything over MAX_INPUT_BYTES.
+ * Read a pipe to its end, stopping one byte past MAX_INPUT_BYTES: a pipe has no size to
+ * check beforehand, and the bound keeps an endless writer from filling memory.
+ */
+function readBounded(fd: number, path: string, what: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const chunk = new Uint8Array(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = nodeFs.readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      // A non-blocking standard input with nothing yet: wait for the writer rather than fail.
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+      throw sourceErrorFrom(e, path, what);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) {
+      throw new SourceError('too-large', path, `${what}: ${path === '-' ? 'standard input' : path} gives more than ${MAX_INPUT_BYTES} bytes, more than any firmware table or capture`);
+    }
+    chunks.push(chunk.slice(0, n));
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Read a user-named input file, "-" for standard input, or a pipe the user named
+ * (`--lspci <(lspci -nnvvv)` gives /dev/fd/63): all bounded by MAX_INPUT_BYTES. Devices are
+ * refused (they could block forever or never end). Files inside a capture never come
+ * through here: only what the user named on the command line.
  */
 export function readInput(path: string, what: string, fs: Fs = realFs): Uint8Array {
   if (path === '-') {
     if (process.stdin.isTTY) throw new SourceError('usage', '-', `${what}: standard input is a terminal; pipe a file into it or name the file`);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(nodeFs.readFileSync(0));
-    } catch (e) {
-      throw sourceErrorFrom(e, '-', what);
-    }
-    if (bytes.length > MAX_INPUT_BYTES) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${MAX_INPUT_BYTES} bytes`);
-    return bytes;
+    return readBounded(0, '-', what);
   }
   let st;
   try {
@@ -64,7 +96,20 @@ export function readInput(path: string, what: string, fs: Fs = realFs): Uint8Arr
     throw sourceErrorFrom(e, path, what);
   }
   if (st.isDirectory()) throw new SourceError('not-a-file', path, `${what}: ${path}: is a directory, not a file`);
-  if (!st.isFile()) throw new SourceError('not-a-file', path, `${what}: ${path}: not a regular file (a FIFO or device could block forever)`);
+  if (st.isFIFO?.() === true && fs === realFs) {
+    let fd: number;
+    try {
+      fd = nodeFs.openSync(path, 'r');
+    } catch (e) {
+      throw sourceErrorFrom(e, path, what);
+    }
+    try {
+      return readBounded(fd, path, what);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  }
+  if (!st.isFile()) throw new SourceError('not-a-file', path, `${what}: ${path}: not a regular file (a device could block forever; name a file, a pipe or "-")`);
   if (st.size > MAX_INPUT_BYTES) throw new SourceError('too-large', path, `${what}: ${path}: ${st.size} bytes, more than any firmware table or capture (${MAX_INPUT_BYTES})`);
   try {
     return fs.readFileSync(path);

@@ -84,6 +84,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
     functions = wrap(o.lspci, () => functionsFromCapture(input.capture));
     // An IOMMU group listing is the kernel's own partition.
     if (input.groups) iommuGroups = [...input.groups].map(([id, devices]): GroupFacts => ({ id, devices }));
+    if (input.kind !== 'lspci') notes.push({ code: 'LSPCI_NO_CONFIG', message: `${o.lspci} is ${input.kind === 'iommu-listing' ? 'an IOMMU group listing' : 'lspci -mm output'}: names, classes${input.groups ? ' and the kernel\'s groups' : ''} only, so capabilities (FLR, ACS, MSI, port types) are unknown; lspci -nnvvv (as root) gives them` });
     used.push(`lspci ${o.lspci}`);
     if (functions.length === 0) throw new InputFailure(o.lspci, new Error('no PCI function in this file (expected lspci -vvv or -xxx output)'));
     if (functions.some((f) => f.lspci?.capabilitiesDenied)) notes.push({ code: 'CAPS_DENIED', message: 'lspci ran without root ("Capabilities: <access denied>"): FLR, ACS, MSI and PCIe port types are unknown for those functions' });

@@ -154,6 +154,12 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
         assertOneLine(cli(['conrep', 'lint', CONREP, '--schema', f]), EXIT.INPUT, f);
       });
     }
+    it('a settings file saved as UTF-16 reads as the same settings', () => {
+      const f = write('utf16.xml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(CONREP, 'utf8'), 'utf16le')]));
+      const r = cli(['conrep', 'diff', f, CONREP]);
+      assert.equal(r.code, EXIT.OK, r.err);
+      assert.match(r.out, /no differences/);
+    });
     it('a conrep image missing fields', () => {
       for (const [i, j] of ['{"platform":{},"nvram":"","cmos":""}', '{"platform":"x","nvram":"00","cmos":"00"}', '{"platform":{"platform":"ProLiant DL360e Gen8","family":"P73","romDate":"08/02/2014","procMan":"Intel"},"nvram":"00","cmos":"00","ev":[1]}'].entries()) {
         const f = write(`image${i}.json`, j);

@@ -86,6 +86,10 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
     it('survey --dmidecode with a text that is not dmidecode output', () => {
       assertOneLine(cli(['survey', '--lspci', LSPCI, '--dmidecode', README]), EXIT.INPUT, 'README.md', /dmidecode/);
     });
+    it('empty files given as --dmidecode, --dmesg, --acpidump', () => {
+      const f = write('empty-input', '');
+      for (const o of ['--dmidecode', '--dmesg', '--acpidump']) assertOneLine(cli(['survey', '--lspci', LSPCI, o, f]), EXIT.INPUT, f);
+    });
     it('smbios and dmar on a text of another kind', () => {
       assertOneLine(cli(['smbios', README]), EXIT.INPUT, 'README.md');
       assertOneLine(cli(['dmar', README]), EXIT.INPUT, 'README.md');

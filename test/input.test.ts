@@ -83,6 +83,33 @@ describe('IOMMU group listings (Arch wiki script, ls-iommu) are the kernel\'s gr
       });
     }
   }
+  it('ls-iommu -k: the "Kernel driver in use" lines under each function are read', () => {
+    const m = MACHINES[0]!;
+    const drivers = new Map<string, string>();
+    let addr = '';
+    const lines: string[] = [];
+    let group = -1;
+    let header = '';
+    for (const l of fixtureText('pci/iommu-groups', m, 'lspci-vvnn.txt').split('\n')) {
+      if (/^[0-9a-f]{2}:/.test(l)) header = l;
+      if (/^[0-9a-f]{2}:/.test(l)) addr = '0000:' + l.slice(0, 7);
+      const g = /^\tIOMMU group: (\d+)$/.exec(l);
+      if (g) group = Number(g[1]);
+      const d = /^\tKernel driver in use: (\S+)$/.exec(l);
+      if (d && group >= 0) {
+        drivers.set(addr, d[1]!);
+        lines.push(`IOMMU Group ${String(group).padStart(3)}: ${addr}${header.slice(7).replace(/^([^[]*\[[0-9a-f]{4}\]):/, '$1')}\n\tKernel driver in use: ${d[1]}\n`);
+        group = -1;
+      }
+    }
+    assert.ok(drivers.size > 0);
+    const input = parseLspciInput(lines.join(''));
+    for (const f of input.capture.functions) {
+      const a = `0000:${f.address.bus.toString(16).padStart(2, '0')}:${f.address.device.toString(16).padStart(2, '0')}.${f.address.function}`;
+      assert.equal(f.driver, drivers.get(a), a);
+    }
+    assert.equal(input.capture.functions.length, drivers.size);
+  });
   it('a function listed twice is refused', () => {
     const rows = headersWithGroups(MACHINES[0]!);
     assert.throws(() => parseLspciInput(LISTINGS['Arch wiki one-line']!([...rows, rows[0]!])), /listed twice/);

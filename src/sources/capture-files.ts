@@ -127,6 +127,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
   if (o.dmidecode) {
     const f = o.dmidecode;
     const bytes = readInput(f, 'dmidecode', fs);
+    if (bytes.length === 0) throw new InputFailure(f, new DecodeError('dmidecode', 0, 'input', 'the file is empty (expected dmidecode output or a dmidecode --dump-bin file)'));
     // dmidecode says so when the firmware has no SMBIOS (common in virtual machines).
     if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(text(bytes))) smbios = null;
     else smbios = wrap(f, () => (looksLikeText(bytes) ? decodeDmidecodeText(text(bytes)) : decodeSmbiosFile(bytes)));

@@ -110,6 +110,17 @@ describe('IOMMU group listings (Arch wiki script, ls-iommu) are the kernel\'s gr
     }
     assert.equal(input.capture.functions.length, drivers.size);
   });
+  it('a real paste: a user\'s iommu_check output kept as "#" comments (hernad, DL380p Gen8)', () => {
+    const text = fixtureText('logs', 'hp-proliant-dl380p-gen8-hernad.iommu-groups.txt');
+    // The groups as the user's script printed them, read off each line by hand.
+    const want = new Map<string, number>();
+    for (const m of text.matchAll(/^#IOMMU Group (\d+)\s+([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) /gm)) want.set(`0000:${m[2]}`, Number(m[1]));
+    assert.ok(want.size > 50);
+    const input = parseLspciInput(text);
+    const got = new Map<string, number>();
+    for (const [g, devs] of input.groups!) for (const d of devs) got.set(d, g);
+    assert.deepEqual(got, want);
+  });
   it('a function listed twice is refused', () => {
     const rows = headersWithGroups(MACHINES[0]!);
     assert.throws(() => parseLspciInput(LISTINGS['Arch wiki one-line']!([...rows, rows[0]!])), /listed twice/);

@@ -92,22 +92,27 @@ export function checkLineLengths(text: string, label: string, max: number = MAX_
   }
 }
 
+/** Characters a paste puts before every line: code-block indent, "> " quotes, "#" comments. */
+const isQuoteChar = (c: number) => c === 0x20 || c === 0x3e || c === 0x23;
+
 /**
- * Remove the indentation a forum code block or an e-mail quote added to every line:
- * the longest run of spaces (or "> ") common to all non-blank lines.
+ * Remove what a forum code block, an e-mail quote or a commented-out copy added to every
+ * line: the longest prefix of spaces, ">" and "#" common to all non-blank lines. Tabs are
+ * never cut (lspci and dmidecode indent with them).
  */
 export function dedent(text: string): string {
   const lines = text.split('\n');
-  let common: number | null = null;
+  let prefix: string | null = null;
   for (const l of lines) {
     if (l.trim() === '') continue;
     let n = 0;
-    while (n < l.length && l.charCodeAt(n) === 0x20) n++;
-    common = common === null ? n : Math.min(common, n);
-    if (common === 0) return text;
+    const max = prefix === null ? l.length : Math.min(prefix.length, l.length);
+    while (n < max && isQuoteChar(l.charCodeAt(n)) && (prefix === null || l.charCodeAt(n) === prefix.charCodeAt(n))) n++;
+    prefix = l.slice(0, n);
+    if (n === 0) return text;
   }
-  if (!common) return text;
-  const cut = common;
+  if (!prefix) return text;
+  const cut = prefix.length;
   return lines.map((l) => (l.trim() === '' ? '' : l.slice(cut))).join('\n');
 }
 

@@ -114,6 +114,15 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
       const f = write('twice.txt', t + '\n' + t);
       assertOneLine(cli(['survey', '--lspci', f]), EXIT.INPUT, f, /appears twice/);
     });
+    it('a binary file', () => {
+      const f = write('binary.dat', Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...new Array(200).fill(0), 0x0a, 0x30, 0x30, 0x3a, 0x30, 0x30, 0x2e, 0x30, 0x20]));
+      assertOneLine(cli(['survey', '--lspci', f]), EXIT.INPUT, f, /binary/);
+    });
+    it('two inputs from standard input', () => {
+      const r = cli(['survey', '--lspci', '-', '--dmesg', '-'], 'x');
+      assert.equal(r.code, EXIT.INPUT);
+      assert.match(r.err, /standard input can be read once/);
+    });
     it('a file that does not exist: exit 3', () => {
       const f = join(dir, 'nope.txt');
       assertOneLine(cli(['survey', '--lspci', f]), EXIT.ENVIRONMENT, f);

@@ -32,6 +32,8 @@ const LOOSE: Array<keyof CaptureFileOptions> = ['lspci', 'acpidump', 'dmar', 'iv
 
 export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   const loose = LOOSE.filter((k) => o[k] !== undefined);
+  const stdin = loose.filter((k) => o[k] === '-' && k !== 'cmdline' && k !== 'kernel');
+  if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
   if (o.capture !== undefined) {
     if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
     return readCapture(o.capture, fs);

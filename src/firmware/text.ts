@@ -136,6 +136,7 @@ function firstLines(text: string, count: number): string[] {
  */
 export function describeText(text: string): string {
   if (text.trim() === '') return 'it is empty';
+  if (/[\x00-\x08\x0e-\x1f\x7f]/.test(text.slice(0, 512))) return 'it looks like binary data, not text';
   const head = firstLines(text, 40);
   const first = head[0]!.trim();
   const any = (re: RegExp) => head.some((l) => re.test(l));
@@ -149,5 +150,5 @@ export function describeText(text: string): string {
   if (any(/^(?:[0-9a-f]{4,8}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] /)) return 'it looks like lspci output';
   if (any(/^\[\s*\d+\.\d+\] /)) return 'it looks like a kernel log (dmesg)';
   if (any(/^#!/)) return 'it looks like a script';
-  return `it holds ${head.length < 40 ? head.length : 'many'} line(s) of other text, starting "${first.slice(0, 40)}"`;
+  return `it holds ${head.length < 40 ? head.length : 'many'} line(s) of other text, starting "${first.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')}"`;
 }

@@ -488,6 +488,8 @@ export function parseLspciInput(input: string): LspciInput {
   const text = dedent(normaliseLineEnds(input));
   checkLineLengths(text, LABEL);
   if (text.trim() === '') throw new DecodeError(LABEL, 1, 'device record', 'the file is empty (expected lspci -nnvvv output)', 'line');
+  // lspci prints text only: control bytes mean a binary file that happens to hold a header-like line.
+  if (/[\x00-\x08\x0e-\x1f\x7f]/.test(text.slice(0, 4096))) throw new DecodeError(LABEL, 1, 'device record', `not text: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
   if (isIommuListing(text)) {
     const l = parseIommuListing(text);
     return {

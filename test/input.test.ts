@@ -7,7 +7,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseLspciInput } from '../src/firmware/pci/lspci-text.js';
+import { configFromLspci, parseLspci, parseLspciInput } from '../src/firmware/pci/lspci-text.js';
+import { decodePciConfig } from '../src/firmware/pci/config.js';
 import { decodeTextInput } from '../src/firmware/text.js';
 import { acpiTableFromBytes } from '../src/firmware/acpi/input.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
@@ -208,6 +209,28 @@ describe('pastes in other encodings, line ends and indentation read the same', (
       const t = acpiTableFromBytes(bytes, 'DMAR');
       assert.deepEqual(new Uint8Array(t.view.bytes), raw);
       assert.equal(decodeDmarTable(t).checksumOk, true);
+    });
+  }
+});
+
+describe('a paste whose tabs became spaces still gives the capabilities the bytes hold', () => {
+  for (const name of ['asus-p6t6-pciutils-tree', 'pciutils-cap-rcec', 'pciutils-cap-aer-log']) {
+    it(name, () => {
+      const dump = parseLspci(fixtureText('pci/pciutils-tests', `${name}.dump.txt`));
+      // An editor with expandtab: every leading tab becomes eight spaces.
+      const spaced = fixtureText('pci/pciutils-tests', `${name}.lspci313-vvvnn.txt`).replace(/^\t+/gm, (t) => ' '.repeat(8 * t.length));
+      const text = parseLspciInput(spaced).capture;
+      assert.equal(text.functions.length, dump.functions.length);
+      let withCaps = 0;
+      for (const fn of dump.functions) {
+        const t = text.functions.find((x) => JSON.stringify(x.address) === JSON.stringify(fn.address))!;
+        const a = decodePciConfig(fn.config!);
+        const b = configFromLspci(t);
+        withCaps += a.capabilities!.length > 0 ? 1 : 0;
+        assert.deepEqual(b.capabilities?.map((c) => c.offset), a.capabilities?.map((c) => c.offset), JSON.stringify(fn.address));
+        for (const k of ['pm', 'msi', 'msix', 'pcie', 'bridge'] as const) assert.deepEqual(b[k], a[k], `${JSON.stringify(fn.address)} ${k}`);
+      }
+      assert.ok(withCaps > 0);
     });
   }
 });

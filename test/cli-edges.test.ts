@@ -118,6 +118,16 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
       const f = write('binary.dat', Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...new Array(200).fill(0), 0x0a, 0x30, 0x30, 0x3a, 0x30, 0x30, 0x2e, 0x30, 0x20]));
       assertOneLine(cli(['survey', '--lspci', f]), EXIT.INPUT, f, /binary/);
     });
+    it('bytes of a binary file quoted in a message are not sent to the terminal raw', () => {
+      // A tar header whose checksum field (offset 148) holds an escape sequence and a bell.
+      const block = new Uint8Array(1024);
+      block[0] = 0x61;
+      block.set([0x1b, 0x5b, 0x32, 0x4a, 0x07, 0x1b, 0x5d, 0x30], 148);
+      const f = write('escape.tar', block);
+      const r = cli(['survey', '--capture', f]);
+      assertOneLine(r, EXIT.INPUT, f);
+      assert.doesNotMatch(r.err.trimEnd(), /[\x00-\x1f\x7f]/);
+    });
     it('two inputs from standard input', () => {
       const r = cli(['survey', '--lspci', '-', '--dmesg', '-'], 'x');
       assert.equal(r.code, EXIT.INPUT);

@@ -84,6 +84,8 @@ export function oneLine(s: string): string {
     out += (out === '' ? '' : ' ') + t;
     if (out.length > MAX_MESSAGE_CHARS) break;
   }
+  // Bytes quoted from a binary file must not reach the terminal as control sequences.
+  out = out.replace(/[\x00-\x1f\x7f]/g, '?');
   return out.length > MAX_MESSAGE_CHARS || src.length < s.length ? out.slice(0, MAX_MESSAGE_CHARS) + ' …' : out;
 }
 

@@ -6,10 +6,16 @@ import { builtinRmrdsSchema } from '../remedies/hpe-rmrds/rmrds.js';
 import { parseConrepSchema, type ConrepSchema } from '../remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings, writeConrepSettings } from '../remedies/hpe-rmrds/settings.js';
 import { readInput } from '../sources/fs.js';
+import { decodeTextInput, textEncodingOf } from '../firmware/text.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { InputFailure, type Io } from './run.js';
 
-const text = (path: string, what: string) => new TextDecoder().decode(readInput(path, what));
+/** UTF-8 as conrep writes it; a file an editor saved as UTF-16 is read too. */
+const text = (path: string, what: string) => {
+  const b = readInput(path, what);
+  const enc = textEncodingOf(b);
+  return enc === 'utf-16le' || enc === 'utf-16be' ? decodeTextInput(b) : new TextDecoder().decode(b).replace(/^\ufeff/, '');
+};
 function parsed<T>(file: string, f: () => T): T {
   try {
     return f();

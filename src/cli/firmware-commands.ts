@@ -4,6 +4,8 @@ import { acpiTableFromBytes } from '../firmware/acpi/input.js';
 import { decodeIvrsTable, describeIvrs } from '../firmware/acpi/ivrs.js';
 import { parseAcpiTable, type AcpiTable } from '../firmware/acpi/table.js';
 import { looksLikeText } from '../firmware/acpi/acpidump.js';
+import { DecodeError } from '../firmware/errors.js';
+import { decodeTextInput } from '../firmware/text.js';
 import { decodeDmidecodeText } from '../firmware/smbios/dmidecode-text.js';
 import { decodeSmbiosFile, decodeSmbiosSysfs, type Smbios } from '../firmware/smbios/index.js';
 import { SourceError } from '../sources/errors.js';
@@ -82,10 +84,11 @@ function wrap<T>(file: string | undefined, f: () => T): T {
 /** A file is a dmidecode text, a --dump-bin dump, an RSMB blob or a bare table. */
 export function loadSmbiosFile(file: string, fs: Fs = realFs): Smbios {
   const bytes = readInput(file, 'SMBIOS', fs);
-  if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(new TextDecoder('latin1').decode(bytes))) {
+  if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(decodeTextInput(bytes))) {
     throw new SourceError('absent', file, `${file}: dmidecode found no SMBIOS on that machine ("No SMBIOS nor DMI entry point found")`);
   }
-  return wrap(file, () => (looksLikeText(bytes) ? decodeDmidecodeText(new TextDecoder('latin1').decode(bytes)) : decodeSmbiosFile(bytes)));
+  if (bytes.length === 0) throw new InputFailure(file, new DecodeError('SMBIOS', 0, 'input', 'the file is empty (expected dmidecode output or a dmidecode --dump-bin file)'));
+  return wrap(file, () => (looksLikeText(bytes) ? decodeDmidecodeText(decodeTextInput(bytes)) : decodeSmbiosFile(bytes)));
 }
 
 export function loadHostSmbios(root: string, fs: Fs = realFs): Smbios {

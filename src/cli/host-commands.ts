@@ -57,12 +57,18 @@ const LOOSE: Array<keyof CaptureFileOptions> = ['lspci', 'acpidump', 'dmar', 'iv
 
 export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   const loose = LOOSE.filter((k) => o[k] !== undefined);
+  const stdin = loose.filter((k) => o[k] === '-' && k !== 'cmdline' && k !== 'kernel');
+  if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
   if (o.capture !== undefined) {
     if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
     return readCapture(o.capture, fs);
   }
   if (loose.length > 0) {
     if (o.root !== undefined && o.root !== '/') throw new UsageError('--root reads a live host tree; it cannot be combined with capture files');
+    // A release is what `uname -r` prints: "6.8.12-4-pve", "5.14.0-427.el9.x86_64".
+    if (o.kernel !== undefined && !/^\d+\.\d+[0-9A-Za-z._+~-]{0,120}$/.test(o.kernel)) {
+      throw new UsageError(`--kernel ${JSON.stringify(o.kernel.slice(0, 60))}: not a kernel release (give what \`uname -r\` prints, e.g. 6.8.12-4-pve)`);
+    }
     return readCaptureFiles(o, fs);
   }
   return readLiveHost(o.root ?? '/', fs);

@@ -28,7 +28,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     c
       .option('--root <dir>', 'read a live Linux host under this directory instead of /')
       .option('--capture <file|dir>', 'a capture written by `assignable collect` (.tar.gz or unpacked)')
-      .option('--lspci <file>', 'lspci -nnvvv output (with or without -D, -k, -xxx/-xxxx hex)')
+      .option('--lspci <file>', 'lspci -nnvvv output (with or without -D, -k, -xxx/-xxxx hex), lspci -mm -nn, or an IOMMU group listing (Arch wiki script, ls-iommu); "-" or <(…) reads a pipe')
       .option('--acpidump <file>', 'acpidump output (DMAR and IVRS are taken from it)')
       .option('--dmar <file>', 'the DMAR table (raw or acpidump text)')
       .option('--ivrs <file>', 'the IVRS table (raw or acpidump text)')

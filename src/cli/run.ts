@@ -21,15 +21,65 @@ export interface Io {
   isTTY?: boolean;
 }
 
+/**
+ * Standard output and error that end quietly when the reader goes away (`… | head -1`):
+ * EPIPE is how a pipe says "enough", as coreutils treat it — stop writing, no stack trace,
+ * and the exit status stays the command's own.
+ */
+function pipeSafe(stream: NodeJS.WriteStream): { write(chunk: string | Uint8Array): void } {
+  let closed = false;
+  let listening = false;
+  const listen = () => {
+    if (listening) return;
+    listening = true;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      // Any later write error means the same: the reader is gone or the stream is broken.
+      closed = true;
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED' && stream === process.stdout) {
+        process.stderr.write(`assignable: standard output: ${e.message}\n`);
+        process.exitCode = EXIT.ENVIRONMENT;
+      }
+    });
+  };
+  return {
+    write(chunk) {
+      listen();
+      if (closed || stream.destroyed) return;
+      try {
+        stream.write(chunk);
+      } catch {
+        closed = true;
+      }
+    },
+  };
+}
+
+const safeOut = pipeSafe(process.stdout);
+const safeErr = pipeSafe(process.stderr);
+
 export const stdio: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  outBytes: (d) => process.stdout.write(d),
+  out: (t) => safeOut.write(t),
+  err: (t) => safeErr.write(t),
+  outBytes: (d) => safeOut.write(d),
   isTTY: process.stdout.isTTY === true,
 };
 
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
+/** A message longer than this is cut: it goes to one terminal line, not a dump of the input. */
+const MAX_MESSAGE_CHARS = 2000;
+
+/** Flatten a message onto one line. A scan, not a regex: "\s*\n\s*" retries on every blank (quadratic). */
+export function oneLine(s: string): string {
+  const src = s.length > MAX_MESSAGE_CHARS * 2 ? s.slice(0, MAX_MESSAGE_CHARS * 2) : s;
+  let out = '';
+  for (const part of src.split('\n')) {
+    const t = part.trim();
+    if (t === '') continue;
+    out += (out === '' ? '' : ' ') + t;
+    if (out.length > MAX_MESSAGE_CHARS) break;
+  }
+  // Bytes quoted from a binary file must not reach the terminal as control sequences.
+  out = out.replace(/[\x00-\x1f\x7f]/g, '?');
+  return out.length > MAX_MESSAGE_CHARS || src.length < s.length ? out.slice(0, MAX_MESSAGE_CHARS) + ' …' : out;
 }
 
 export function exitCodeFor(e: unknown): { code: ExitCode; message: string } {

@@ -2,16 +2,18 @@
  * Loose capture files — what users paste into forums — into HostFacts. Any subset may be
  * given; whatever is missing stays unknown and says so in a note.
  */
-import { looksLikeText, parseAcpidumpText } from '../firmware/acpi/acpidump.js';
+import { looksLikeText, parseAcpidumpFile } from '../firmware/acpi/acpidump.js';
 import { decodeDmarTable, type Dmar } from '../firmware/acpi/dmar.js';
 import { acpiTableFromBytes } from '../firmware/acpi/input.js';
 import { decodeIvrsTable, type Ivrs } from '../firmware/acpi/ivrs.js';
 import { parseAcpiTable } from '../firmware/acpi/table.js';
 import { decodePciConfig } from '../firmware/pci/config.js';
-import { configFromLspci, parseLspci } from '../firmware/pci/lspci-text.js';
+import { configFromLspci, parseLspci, parseLspciInput, type LspciCapture } from '../firmware/pci/lspci-text.js';
+import { decodeTextInput, describeText } from '../firmware/text.js';
+import { DecodeError } from '../firmware/errors.js';
 import { decodeDmidecodeText } from '../firmware/smbios/dmidecode-text.js';
 import { decodeSmbiosFile, type Smbios } from '../firmware/smbios/index.js';
-import type { FunctionFacts, HostFacts, HostNote } from '../host/model.js';
+import type { FunctionFacts, GroupFacts, HostFacts, HostNote } from '../host/model.js';
 import { InputFailure } from './errors.js';
 import { readInput, realFs, type Fs } from './fs.js';
 
@@ -34,11 +36,15 @@ function wrap<T>(file: string, f: () => T): T {
   }
 }
 
-const text = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
+// UTF-16, CRLF and CR-only files read as the LF text the parsers expect.
+const text = (b: Uint8Array) => decodeTextInput(b);
 
 /** lspci output (text and/or -xxx hex) → function facts. */
 export function functionsFromLspci(t: string): FunctionFacts[] {
-  const cap = parseLspci(t);
+  return functionsFromCapture(parseLspci(t));
+}
+
+export function functionsFromCapture(cap: LspciCapture): FunctionFacts[] {
   return cap.functions.map((fn) => {
     // 256+ bytes of hex hold the capability list: decode the bytes themselves.
     if (fn.config && fn.config.length >= 256) return { address: fn.address, config: decodePciConfig(fn.config), configSource: 'bytes' as const, lspci: fn };
@@ -62,13 +68,23 @@ export function kernelFromDmesg(dmesg: string): { release?: string; cmdline?: st
   return out;
 }
 
+/** dmesg ("[    0.000000] …", "<6>[…"), journalctl -k ("… kernel: …") or the banner lines. */
+function looksLikeKernelLog(t: string): boolean {
+  return /^(?:<\d+>)?\[ *\d+\.\d+\] |^[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ kernel: |Linux version \d|Command line: /m.test(t);
+}
+
 export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFacts {
   const notes: HostNote[] = [];
   const used: string[] = [];
   let functions: FunctionFacts[] = [];
+  let iommuGroups: GroupFacts[] | undefined;
   if (o.lspci) {
     const t = text(readInput(o.lspci, 'lspci', fs));
-    functions = wrap(o.lspci, () => functionsFromLspci(t));
+    const input = wrap(o.lspci, () => parseLspciInput(t));
+    functions = wrap(o.lspci, () => functionsFromCapture(input.capture));
+    // An IOMMU group listing is the kernel's own partition.
+    if (input.groups) iommuGroups = [...input.groups].map(([id, devices]): GroupFacts => ({ id, devices }));
+    if (input.kind !== 'lspci') notes.push({ code: 'LSPCI_NO_CONFIG', message: `${o.lspci} is ${input.kind === 'iommu-listing' ? 'an IOMMU group listing' : 'lspci -mm output'}: names, classes${input.groups ? ' and the kernel\'s groups' : ''} only, so capabilities (FLR, ACS, MSI, port types) are unknown; lspci -nnvvv (as root) gives them` });
     used.push(`lspci ${o.lspci}`);
     if (functions.length === 0) throw new InputFailure(o.lspci, new Error('no PCI function in this file (expected lspci -vvv or -xxx output)'));
     if (functions.some((f) => f.lspci?.capabilitiesDenied)) notes.push({ code: 'CAPS_DENIED', message: 'lspci ran without root ("Capabilities: <access denied>"): FLR, ACS, MSI and PCIe port types are unknown for those functions' });
@@ -89,7 +105,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
         else if (t.header.signature === 'IVRS') ivrs = decodeIvrsTable(parseAcpiTable(bytes, 'IVRS'));
         return;
       }
-      const tables = parseAcpidumpText(text(bytes));
+      const tables = parseAcpidumpFile(text(bytes));
       const sigs = new Set(tables.map((t) => t.signature));
       // A full dump without the table means the firmware has none.
       dmar = sigs.has('DMAR') ? decodeDmarTable(acpiTableFromBytes(bytes, 'DMAR')) : null;
@@ -111,6 +127,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
   if (o.dmidecode) {
     const f = o.dmidecode;
     const bytes = readInput(f, 'dmidecode', fs);
+    if (bytes.length === 0) throw new InputFailure(f, new DecodeError('dmidecode', 0, 'input', 'the file is empty (expected dmidecode output or a dmidecode --dump-bin file)'));
     // dmidecode says so when the firmware has no SMBIOS (common in virtual machines).
     if (looksLikeText(bytes) && /No SMBIOS nor DMI entry point found/.test(text(bytes))) smbios = null;
     else smbios = wrap(f, () => (looksLikeText(bytes) ? decodeDmidecodeText(text(bytes)) : decodeSmbiosFile(bytes)));
@@ -122,6 +139,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
   let cmdline = o.cmdline;
   if (o.dmesg) {
     dmesg = text(readInput(o.dmesg, 'dmesg', fs));
+    if (!looksLikeKernelLog(dmesg)) throw new InputFailure(o.dmesg, new DecodeError('kernel log', 1, 'line', `no kernel log lines: ${describeText(dmesg)} (expected dmesg or journalctl -k output)`, 'line'));
     used.push(`dmesg ${o.dmesg}`);
     const k = kernelFromDmesg(dmesg);
     kernelRelease ??= k.release;
@@ -133,6 +151,7 @@ export function readCaptureFiles(o: CaptureFileOptions, fs: Fs = realFs): HostFa
     functions,
     notes,
   };
+  if (iommuGroups !== undefined) facts.iommuGroups = iommuGroups;
   if (dmar !== undefined) facts.dmar = dmar;
   if (ivrs !== undefined) facts.ivrs = ivrs;
   if (smbios !== undefined) facts.smbios = smbios;

@@ -118,14 +118,19 @@ export function treeFs(root: string): Fs {
 }
 
 /** Standard input, at most `max` bytes: `--lspci -` fed from an endless producer ends with an error. */
-function readStdin(max: number, what: string): Uint8Array {
+/**
+ * Read a pipe (standard input, or one the user named such as `<(lspci -nnvvv)` → /dev/fd/63)
+ * to its end, stopping past `max`: a pipe has no size to check beforehand, and the bound keeps
+ * an endless writer from filling memory.
+ */
+function readPipe(fd: number, label: string, max: number, what: string): Uint8Array {
   const chunks: Buffer[] = [];
   const buf = Buffer.allocUnsafe(1 << 16);
   let total = 0;
   for (;;) {
     let n: number;
     try {
-      n = nodeFs.readSync(0, buf, 0, buf.length, null);
+      n = nodeFs.readSync(fd, buf, 0, buf.length, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EOF') break;
@@ -138,7 +143,7 @@ function readStdin(max: number, what: string): Uint8Array {
     }
     if (n === 0) break;
     total += n;
-    if (total > max) throw new SourceError('too-large', '-', `${what}: standard input is larger than ${max} bytes`);
+    if (total > max) throw new SourceError('too-large', label, `${what}: ${label === '-' ? 'standard input' : label} gives more than ${max} bytes, more than any firmware table or capture`);
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return new Uint8Array(Buffer.concat(chunks, total));
@@ -163,15 +168,16 @@ export function sourceErrorFrom(e: unknown, path: string, what: string): SourceE
 }
 
 /**
- * Read a user-named input file (or "-" for standard input): a regular file only (a FIFO or
- * device could block forever), at most `max` bytes. Every command reads user files here
- * (`--lspci`, `--pci-ids`, `fix --schema`, …).
+ * Read a user-named input file, "-" for standard input, or a pipe the user named
+ * (`--lspci <(lspci -nnvvv)` gives /dev/fd/63): at most `max` bytes. Devices are refused (they
+ * could block forever or never end). Files inside a capture never come through here: only what
+ * the user named on the command line (`--lspci`, `--pci-ids`, `fix --schema`, …).
  */
 export function readInput(path: string, what: string, fs: Fs = realFs, max = MAX_INPUT_BYTES): Uint8Array {
   if (path === '-') {
     if (process.stdin.isTTY) throw new SourceError('usage', '-', `${what}: standard input is a terminal; pipe a file into it or name the file`);
     try {
-      return readStdin(max, what);
+      return readPipe(0, '-', max, what);
     } catch (e) {
       throw sourceErrorFrom(e, '-', what);
     }
@@ -183,7 +189,22 @@ export function readInput(path: string, what: string, fs: Fs = realFs, max = MAX
     throw sourceErrorFrom(e, path, what);
   }
   if (st.isDirectory()) throw new SourceError('not-a-file', path, `${what}: ${path}: is a directory, not a file`);
-  if (!st.isFile()) throw new SourceError('not-a-file', path, `${what}: ${path}: not a regular file (a FIFO or device could block forever)`);
+  if (st.isFIFO?.() === true && fs === realFs) {
+    let fd: number;
+    try {
+      fd = nodeFs.openSync(path, 'r');
+    } catch (e) {
+      throw sourceErrorFrom(e, path, what);
+    }
+    try {
+      return readPipe(fd, path, max, what);
+    } catch (e) {
+      throw sourceErrorFrom(e, path, what);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  }
+  if (!st.isFile()) throw new SourceError('not-a-file', path, `${what}: ${path}: not a regular file (a device could block forever; name a file, a pipe or "-")`);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path, max);

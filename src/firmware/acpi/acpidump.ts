@@ -1,4 +1,5 @@
 import { DecodeError } from '../errors.js';
+import { checkLineLengths, describeText, isTextInput, normaliseLineEnds } from '../text.js';
 
 /**
  * Text forms of ACPI tables that users paste:
@@ -39,7 +40,9 @@ export function parseAcpidumpText(text: string): TextTable[] {
     cur = null;
   };
 
-  const lines = text.split(/\r?\n/);
+  const norm = normaliseLineEnds(text);
+  checkLineLengths(norm, LABEL);
+  const lines = norm.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
@@ -79,14 +82,22 @@ export function parseAcpidumpText(text: string): TextTable[] {
   return tables;
 }
 
-/** Heuristic: a text dump is printable ASCII with line breaks; a binary table has NULs early on. */
-export function looksLikeText(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, 4096);
-  if (n === 0) return false;
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i]!;
-    if (c === 0x09 || c === 0x0a || c === 0x0d) continue;
-    if (c < 0x20 || c === 0x7f) return false;
+/**
+ * A whole acpidump (or iasl) text file: at least one table, else the file is not one —
+ * refused with what it looks like, never read as "a dump without DMAR/IVRS".
+ */
+export function parseAcpidumpFile(text: string): TextTable[] {
+  const tables = parseAcpidumpText(text);
+  if (tables.length === 0) {
+    throw new DecodeError(LABEL, 1, 'table', `text without any hex dump of an ACPI table: ${describeText(normaliseLineEnds(text))} (expected acpidump output or a raw table)`, 'line');
   }
-  return true;
+  return tables;
+}
+
+/**
+ * Heuristic: a text dump is printable text with line breaks (UTF-16 too); a binary table
+ * has NULs early on.
+ */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  return isTextInput(bytes);
 }

@@ -1,5 +1,6 @@
 import { DecodeError } from '../errors.js';
-import { looksLikeText, parseAcpidumpText } from './acpidump.js';
+import { looksLikeText, parseAcpidumpFile } from './acpidump.js';
+import { decodeTextInput } from '../text.js';
 import { parseAcpiTable, type AcpiTable } from './table.js';
 
 /**
@@ -8,11 +9,7 @@ import { parseAcpiTable, type AcpiTable } from './table.js';
  */
 export function acpiTableFromBytes(bytes: Uint8Array, signature: string): AcpiTable {
   if (!looksLikeText(bytes)) return parseAcpiTable(bytes, signature);
-  const text = new TextDecoder('latin1').decode(bytes);
-  const tables = parseAcpidumpText(text);
-  if (tables.length === 0) {
-    throw new DecodeError('acpidump text', 1, 'input', 'text without any hex dump of an ACPI table (expected acpidump output or a raw table)', 'line');
-  }
+  const tables = parseAcpidumpFile(decodeTextInput(bytes));
   const match = tables.find((t) => t.signature === signature);
   if (!match) {
     const found = [...new Set(tables.map((t) => t.signature))].join(', ');

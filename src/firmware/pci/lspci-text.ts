@@ -5,6 +5,8 @@
  * `configFromLspci` turns lspci's words into the same PciConfig the byte decoder makes.
  */
 import { DecodeError } from '../errors.js';
+import { checkLineLengths, dedent, describeText, normaliseLineEnds } from '../text.js';
+import { isIommuListing, parseIommuListing } from './iommu-listing.js';
 import { ACS_BITS, CAP_NAMES, ECAP_NAMES, PORT_TYPES, type AcsBit, type CapabilityEntry, type PciConfig } from './config.js';
 
 export interface PciAddress {
@@ -90,20 +92,23 @@ function parseHeader(rest: string): Pick<LspciFunction, 'className' | 'classBase
     classBaseSub = parseInt(cm[2]!, 16);
   }
   let progIf: number | null = null;
-  const pm = /\s*\(prog-if ([0-9a-f]{2})(?: \[[^\]]*\])?\)/.exec(desc);
+  // No leading "\s*" in these patterns: on a run of blanks it retries from every one of them
+  // (quadratic). lspci prints one space before each parenthesis; trim after cutting instead.
+  const pm = /\(prog-if ([0-9a-f]{2})(?: \[[^\]]*\])?\)/.exec(desc);
   if (pm) {
     progIf = parseInt(pm[1]!, 16);
-    desc = desc.replace(pm[0], '');
+    desc = (desc.slice(0, pm.index).trimEnd() + ' ' + desc.slice(pm.index + pm[0].length).trimStart()).trimEnd();
   }
   let revision: number | null = null;
-  const rm = /\s*\(rev ([0-9a-f]{2})\)/.exec(desc);
+  const rm = /\(rev ([0-9a-f]{2})\)/.exec(desc);
   if (rm) {
     revision = parseInt(rm[1]!, 16);
-    desc = desc.replace(rm[0], '');
+    desc = (desc.slice(0, rm.index).trimEnd() + ' ' + desc.slice(rm.index + rm[0].length).trimStart()).trimEnd();
   }
   let vendorId: number | null = null;
   let deviceId: number | null = null;
-  const im = /\[([0-9a-f]{4}):([0-9a-f]{4})\]\s*$/.exec(desc) ?? /Device ([0-9a-f]{4}):([0-9a-f]{4})\s*$/.exec(desc);
+  desc = desc.trimEnd();
+  const im = /\[([0-9a-f]{4}):([0-9a-f]{4})\]$/.exec(desc) ?? /Device ([0-9a-f]{4}):([0-9a-f]{4})$/.exec(desc);
   if (im) {
     vendorId = parseInt(im[1]!, 16);
     deviceId = parseInt(im[2]!, 16);
@@ -173,6 +178,12 @@ export function parseLspci(text: string): LspciCapture {
     if (cur && hexLength > 0) cur.config = buf.slice(0, hexLength);
     hexLength = 0;
   };
+  // Column-0 lines that are neither a device header nor hex: prompts, prose, Markdown.
+  let foreign = 0;
+  let firstForeign = 0;
+  const seen = new Map<string, number>();
+  // Reported after the check for foreign text, which says more about a wrong file.
+  let duplicate: DecodeError | null = null;
   for (let i = 0; i < lines.length; i++) {
     let raw = lines[i]!;
     if (raw.charCodeAt(raw.length - 1) === 0x0d) raw = raw.slice(0, -1);
@@ -191,9 +202,15 @@ export function parseLspci(text: string): LspciCapture {
     if (head) {
       finishHex();
       const h = parseHeader(head[5]!);
+      const address = { segment: head[1] ? parseInt(head[1], 16) : 0, bus: parseInt(head[2]!, 16), device: parseInt(head[3]!, 16), function: Number(head[4]) };
+      const key = formatPciAddress(address);
+      const before = seen.get(key);
+      // Two records for one function: two captures pasted into one file; which one is true is unknown.
+      if (before !== undefined) duplicate ??= new DecodeError(LABEL, i + 1, 'device record', `${key} appears twice (first on line ${before}): give one lspci capture per file`, 'line');
+      seen.set(key, i + 1);
       cur = {
         line: i + 1,
-        address: { segment: head[1] ? parseInt(head[1], 16) : 0, bus: parseInt(head[2]!, 16), device: parseInt(head[3]!, 16), function: Number(head[4]) },
+        address,
         ...h,
         subsystem: null,
         attrs: new Map(),
@@ -210,6 +227,10 @@ export function parseLspci(text: string): LspciCapture {
       };
       functions.push(cur);
       cap = null;
+      continue;
+    }
+    if (raw.charCodeAt(0) !== 0x09 && raw.charCodeAt(0) !== 0x20 && raw !== '') {
+      if (foreign++ === 0) firstForeign = i + 1;
       continue;
     }
     if (!cur) continue;
@@ -270,12 +291,227 @@ export function parseLspci(text: string): LspciCapture {
     }
   }
   finishHex();
+  // lspci writes nothing but records; a few lines around them (a prompt, a heading) are a
+  // paste, more foreign lines than records is another kind of text that happens to hold some.
+  if (functions.length > 0 && foreign > 3 && foreign > functions.length) {
+    throw new DecodeError(LABEL, firstForeign, 'device record', `${foreign} lines are not lspci output, against ${functions.length} device record(s): ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
+  }
+  if (duplicate) throw duplicate;
   return {
     functions,
     hasDriverLines: functions.some((f) => f.driver !== null || f.modules.length > 0),
     hasGroupLines: functions.some((f) => f.iommuGroup !== null),
     hasSlotLines: functions.some((f) => f.physicalSlot !== null),
   };
+}
+
+export const formatPciAddress = (a: PciAddress): string =>
+  `${a.segment.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.device.toString(16).padStart(2, '0')}.${a.function}`;
+
+/** What a file given as lspci output turned out to be. */
+export interface LspciInput {
+  kind: 'lspci' | 'lspci-machine' | 'iommu-listing';
+  capture: LspciCapture;
+  /** From an IOMMU group listing: the kernel's groups, number → addresses. */
+  groups?: Map<number, string[]>;
+}
+
+/** `lspci -t`: "-[0000:00]-+-00.0  Intel …" — the topology, no record per function. */
+const TREE_LINE = /^[-+|\\ ]*\[(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}\]-/;
+/** `lspci -mm`: `00:1f.2 "SATA controller" "Intel Corporation" …` (quoted fields). */
+const MACHINE_LINE = /^(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7] "/;
+/** `lspci -vmm`: "Slot:\t00:1f.2" opens each record. */
+const MACHINE_V_SLOT = /^Slot:\t((?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])$/;
+
+function firstNonBlank(lines: string[]): string {
+  for (const l of lines) if (l.trim() !== '') return l;
+  return '';
+}
+
+/** "Intel Corporation [8086]" (-nn) → 0x8086; without -nn there is no id. */
+function trailingId(s: string): number | null {
+  const m = /\[([0-9a-fA-F]{4})\]$/.exec(s);
+  return m ? parseInt(m[1]!, 16) : null;
+}
+const withoutId = (s: string) => s.replace(/ ?\[[0-9a-fA-F]{4}\]$/, '');
+
+/** The quoted and dashed fields of an -mm line, read left to right without backtracking. */
+function machineFields(s: string): { quoted: string[]; options: string[] } {
+  const quoted: string[] = [];
+  const options: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === ' ') {
+      i++;
+    } else if (s[i] === '"') {
+      const end = s.indexOf('"', i + 1);
+      if (end < 0) break;
+      quoted.push(s.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      let end = s.indexOf(' ', i);
+      if (end < 0) end = s.length;
+      options.push(s.slice(i, end));
+      i = end;
+    }
+  }
+  return { quoted, options };
+}
+
+function machineFunction(line: number, address: PciAddress, cls: string, vendor: string, device: string, rev: string | null, progIf: string | null): LspciFunction {
+  const classBaseSub = trailingId(cls);
+  const vendorId = trailingId(vendor);
+  const deviceId = trailingId(device);
+  if (classBaseSub === null || vendorId === null || deviceId === null) {
+    throw new DecodeError(LABEL, line, 'machine-readable record', 'lspci -mm without -nn names devices but gives no ids: paste `lspci -nnvvv` (or at least `lspci -mm -nn`)', 'line');
+  }
+  return {
+    line,
+    address,
+    className: withoutId(cls),
+    classBaseSub,
+    progIf: progIf !== null && /^[0-9a-fA-F]{2}$/.test(progIf) ? parseInt(progIf, 16) : null,
+    description: `${withoutId(vendor)} ${withoutId(device)}`.trim(),
+    vendorId,
+    deviceId,
+    revision: rev !== null && /^[0-9a-fA-F]{2}$/.test(rev) ? parseInt(rev, 16) : null,
+    subsystem: null,
+    attrs: new Map(),
+    driver: null,
+    modules: [],
+    iommuGroup: null,
+    physicalSlot: null,
+    bus: null,
+    regions: [],
+    interruptPin: null,
+    capabilities: [],
+    capabilitiesDenied: false,
+    config: null,
+  };
+}
+
+function parseAddress(s: string): PciAddress {
+  const parts = s.split(':');
+  const [seg, bus, df] = parts.length === 3 ? parts : ['0', parts[0]!, parts[1]!];
+  const [dev, fn] = df!.split('.');
+  return { segment: parseInt(seg!, 16), bus: parseInt(bus!, 16), device: parseInt(dev!, 16), function: Number(fn) };
+}
+
+/**
+ * `lspci -mm -nn` and `lspci -vmm -nn`: identity and class only (and, from -vmm, the driver,
+ * slot and IOMMU group lines). No config space: capabilities stay unknown.
+ */
+export function parseLspciMachine(lines: string[]): LspciCapture {
+  const functions: LspciFunction[] = [];
+  const seen = new Map<string, number>();
+  const add = (fn: LspciFunction) => {
+    const key = formatPciAddress(fn.address);
+    const before = seen.get(key);
+    if (before !== undefined) throw new DecodeError(LABEL, fn.line, 'device record', `${key} appears twice (first on line ${before}): give one lspci capture per file`, 'line');
+    seen.set(key, fn.line);
+    functions.push(fn);
+  };
+  let rec: { line: number; address: PciAddress; f: Map<string, string> } | null = null;
+  const flush = () => {
+    if (!rec) return;
+    const g = (k: string) => rec!.f.get(k) ?? '';
+    const fn = machineFunction(rec.line, rec.address, g('Class'), g('Vendor'), g('Device'), rec.f.get('Rev') ?? null, rec.f.get('ProgIf') ?? null);
+    if (rec.f.has('Driver')) fn.driver = g('Driver');
+    if (rec.f.has('Module')) fn.modules = [g('Module')];
+    if (rec.f.has('PhySlot')) fn.physicalSlot = g('PhySlot');
+    if (/^\d+$/.test(g('IOMMUGroup'))) fn.iommuGroup = Number(g('IOMMUGroup'));
+    if (rec.f.has('SVendor') && rec.f.has('SDevice')) fn.subsystem = `${g('SVendor')} ${g('SDevice')}`;
+    add(fn);
+    rec = null;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const slot = MACHINE_V_SLOT.exec(l);
+    if (slot) {
+      flush();
+      rec = { line: i + 1, address: parseAddress(slot[1]!), f: new Map() };
+      continue;
+    }
+    if (rec) {
+      const tab = l.indexOf(':\t');
+      if (tab > 0) {
+        if (!rec.f.has(l.slice(0, tab))) rec.f.set(l.slice(0, tab), l.slice(tab + 2));
+        continue;
+      }
+      if (l.trim() === '') flush();
+      continue;
+    }
+    if (!MACHINE_LINE.test(l)) continue;
+    const sp = l.indexOf(' ');
+    const { quoted, options } = machineFields(l.slice(sp + 1));
+    const opt = (p: string) => options.find((o) => o.startsWith(p))?.slice(2) ?? null;
+    const fn = machineFunction(i + 1, parseAddress(l.slice(0, sp)), quoted[0] ?? '', quoted[1] ?? '', quoted[2] ?? '', opt('-r'), opt('-p'));
+    if (quoted[3] && quoted[4]) fn.subsystem = `${quoted[3]} ${quoted[4]}`;
+    add(fn);
+  }
+  flush();
+  return {
+    functions,
+    hasDriverLines: functions.some((f) => f.driver !== null),
+    hasGroupLines: functions.some((f) => f.iommuGroup !== null),
+    hasSlotLines: functions.some((f) => f.physicalSlot !== null),
+  };
+}
+
+/**
+ * A paste whose tabs became spaces (editors, forum code blocks): lspci's one- and two-tab
+ * levels are rebuilt from the indentation depth, the smallest indent being one level.
+ */
+function retab(lines: string[]): string[] {
+  if (lines.some((l) => l.charCodeAt(0) === 0x09)) return lines;
+  let unit = 0;
+  for (const l of lines) {
+    let n = 0;
+    while (n < l.length && l.charCodeAt(n) === 0x20) n++;
+    if (n > 0 && n < l.length && (unit === 0 || n < unit)) unit = n;
+  }
+  if (unit === 0) return lines;
+  return lines.map((l) => {
+    let n = 0;
+    while (n < l.length && l.charCodeAt(n) === 0x20) n++;
+    return n === 0 ? l : '\t'.repeat(Math.max(1, Math.round(n / unit))) + l.slice(n);
+  });
+}
+
+/**
+ * Whatever a user gave as "lspci output": lspci -v…/-x… text, lspci -mm/-vmm with -nn,
+ * or an IOMMU group listing (Arch wiki script, ls-iommu). Indented, CRLF and CR-only
+ * pastes are read too. A file with no device record in any of these forms is refused
+ * with what it looks like instead.
+ */
+export function parseLspciInput(input: string): LspciInput {
+  const text = dedent(normaliseLineEnds(input));
+  checkLineLengths(text, LABEL);
+  if (text.trim() === '') throw new DecodeError(LABEL, 1, 'device record', 'the file is empty (expected lspci -nnvvv output)', 'line');
+  // lspci prints text only: control bytes mean a binary file that happens to hold a header-like line.
+  if (/[\x00-\x08\x0e-\x1f\x7f]/.test(text.slice(0, 4096))) throw new DecodeError(LABEL, 1, 'device record', `not text: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
+  if (isIommuListing(text)) {
+    const l = parseIommuListing(text);
+    return {
+      kind: 'iommu-listing',
+      capture: { functions: l.functions, hasDriverLines: l.functions.some((f) => f.driver !== null), hasGroupLines: true, hasSlotLines: false },
+      groups: l.groups,
+    };
+  }
+  const lines = text.split('\n');
+  const first = firstNonBlank(lines);
+  if (TREE_LINE.test(first.slice(0, 200))) {
+    throw new DecodeError(LABEL, 1, 'device record', 'this is lspci -t (tree) output: it shows the topology but holds no device records; paste `lspci -nnvvv` instead', 'line');
+  }
+  if (lines.some((l) => MACHINE_LINE.test(l) || MACHINE_V_SLOT.test(l))) {
+    const capture = parseLspciMachine(lines);
+    if (capture.functions.length > 0) return { kind: 'lspci-machine', capture };
+  }
+  const capture = parseLspci(retab(lines).join('\n'));
+  if (capture.functions.length === 0) {
+    throw new DecodeError(LABEL, 1, 'device record', `no lspci device records: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
+  }
+  return { kind: 'lspci', capture };
 }
 
 /** lspci's capability titles → capability ids. */

@@ -7,6 +7,7 @@
  */
 import { ByteView } from '../bytes.js';
 import { DecodeError } from '../errors.js';
+import { checkLineLengths, dedent, describeText, normaliseLineEnds } from '../text.js';
 import { isHpeServer, type Smbios } from './index.js';
 import {
   HPE_DEVICE_LOCATIONS,
@@ -55,7 +56,9 @@ const HANDLE = /^Handle 0x([0-9A-Fa-f]{4}), DMI type (\d+), (\d+) bytes/;
  * List items keep their exact text (an all-space string is still a string: the indices of
  * the strings after it depend on it).
  */
-export function parseDmidecodeBlocks(text: string): { version: string | null; blocks: TextBlock[] } {
+export function parseDmidecodeBlocks(input: string): { version: string | null; blocks: TextBlock[] } {
+  const text = dedent(normaliseLineEnds(input));
+  checkLineLengths(text, LABEL);
   const lines = text.split('\n');
   let version: string | null = null;
   const blocks: TextBlock[] = [];
@@ -128,13 +131,23 @@ function str(v: string | null): string | null {
 
 /** Compare spec names and dmidecode's wording: case, "Gen ", hyphens and trailing parentheses aside. */
 function norm(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/\bgen /g, '')
-    .replace(/\s*\([^)]*\)\s*$/, '')
+  return withoutTrailingParenthesis(s.toLowerCase().replace(/\bgen /g, ''))
     .replace(/-/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * "PCI Express 3 x16 (something)" → "PCI Express 3 x16": the last parenthesised part, found
+ * with index scans (a pattern with "[^)]*" then "\s*$" retries from every "(" — quadratic).
+ */
+function withoutTrailingParenthesis(s: string): string {
+  const t = s.trimEnd();
+  const close = t.length - 1;
+  if (t[close] !== ')') return s;
+  const open = t.indexOf('(', t.lastIndexOf(')', close - 1) + 1);
+  if (open < 0 || open >= close) return s;
+  return t.slice(0, open).trimEnd();
 }
 
 function codeOf(table: Record<number, string>, name: string): number | null {
@@ -338,7 +351,7 @@ export function rawFromHexBlock(b: TextBlock): RawStructure | null {
 export function decodeDmidecodeText(text: string): Smbios {
   const { version, blocks } = parseDmidecodeBlocks(text);
   if (blocks.length === 0) {
-    throw new DecodeError(LABEL, 1, 'Handle', 'no "Handle 0x…, DMI type …" block: not dmidecode output', 'line');
+    throw new DecodeError(LABEL, 1, 'Handle', `no "Handle 0x…, DMI type …" block: not dmidecode output; ${describeText(normaliseLineEnds(text))}`, 'line');
   }
   const sysBlock = blocks.find((b) => b.type === 1 && field(b, 'Manufacturer') !== null);
   const system = sysBlock ? systemFromText(sysBlock, { type: 1, handle: sysBlock.handle, length: sysBlock.length, offset: 0 }) : null;

@@ -151,7 +151,7 @@ export interface ImageFile {
 
 const toHex = (b: Uint8Array) => Array.from(b, hex2).join('');
 function fromHex(h: string, what: string): Uint8Array {
-  if (!/^([0-9a-fA-F]{2})*$/.test(h)) throw new DecodeError('BIOS image', 0, what, 'not a hex string', 'line');
+  if (typeof h !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(h)) throw new DecodeError('BIOS image', 0, what, 'not a hex string', 'line');
   const b = new Uint8Array(h.length / 2);
   for (let i = 0; i < b.length; i++) b[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return b;
@@ -171,6 +171,12 @@ export function imageFromFile(text: string): { image: BiosImage; platform: Platf
   if (!j || typeof j !== 'object' || typeof j.nvram !== 'string' || typeof j.cmos !== 'string' || !j.platform) {
     throw new DecodeError('BIOS image', 1, 'JSON', 'expected { platform, nvram, cmos, ev }', 'line');
   }
+  // Every platform field is read as text later on: a missing one is bad input, not a crash.
+  const p = j.platform as unknown as Record<string, unknown>;
+  for (const k of ['platform', 'family', 'romDate', 'procMan'] as const) {
+    if (typeof p !== 'object' || typeof p[k] !== 'string') throw new DecodeError('BIOS image', 1, `platform.${k}`, 'missing or not a string (expected { platform, family, romDate, procMan })', 'line');
+  }
+  if (j.ev !== undefined && (j.ev === null || typeof j.ev !== 'object' || Array.isArray(j.ev))) throw new DecodeError('BIOS image', 1, 'ev', 'expected an object of hex strings', 'line');
   const nvram = new Uint8Array(NVRAM_SIZE);
   nvram.set(fromHex(j.nvram, 'nvram').subarray(0, NVRAM_SIZE));
   const cmos = new Uint8Array(CMOS_SIZE);

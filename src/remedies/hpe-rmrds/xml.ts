@@ -57,6 +57,54 @@ function convert(list: Raw[]): XmlNode[] {
   return out;
 }
 
+/** conrep files nest three levels (Conrep > Section > value); far past this is not one. */
+export const MAX_XML_DEPTH = 64;
+
+const lineAt = (text: string, index: number) => {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+};
+
+/** XML 1.0 Char: what a character reference may name. */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/** "&#x110000;", "&#0;": references to no character are not well-formed XML. */
+function checkCharacterReferences(text: string, label: string): void {
+  const re = /&#(x[0-9a-fA-F]+|[0-9]+);/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const ref = m[1]!;
+    const digits = ref[0] === 'x' ? ref.slice(1).replace(/^0+/, '') : ref.replace(/^0+/, '');
+    const code = digits.length > 8 ? Infinity : ref[0] === 'x' ? parseInt(ref.slice(1), 16) : Number(ref);
+    if (!isXmlChar(code)) throw new DecodeError(label, lineAt(text, m.index), 'character reference', `"&#${ref.length > 12 ? ref.slice(0, 12) + '…' : ref};" names no XML character`, 'line');
+  }
+}
+
+/** Deepest element nesting, counted over tags without building anything (bounded work, no recursion). */
+function maxDepth(text: string): { max: number; line: number } {
+  let depth = 0;
+  let max = 0;
+  let at = 0;
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
+    const c = text.charCodeAt(i + 1);
+    if (c === 0x2f) depth--; // </
+    else if (c !== 0x21 && c !== 0x3f) {
+      // not <! or <?: an opening tag, unless it closes itself
+      const end = text.indexOf('>', i);
+      if (end < 0) break;
+      if (text.charCodeAt(end - 1) !== 0x2f) depth++;
+      if (depth > max) {
+        max = depth;
+        at = i;
+      }
+      i = end;
+    }
+  }
+  return { max, line: max > MAX_XML_DEPTH ? lineAt(text, at) : 1 };
+}
+
 export function parseXml(text: string, label: string): XmlDocument {
   if (text.length > MAX_XML_BYTES) throw new DecodeError(label, 1, 'size', `${text.length} bytes is larger than any conrep file (${MAX_XML_BYTES})`, 'line');
   const dt = /<!DOCTYPE/i.exec(text);
@@ -64,9 +112,19 @@ export function parseXml(text: string, label: string): XmlDocument {
     const line = text.slice(0, dt.index).split('\n').length;
     throw new DecodeError(label, line, 'DOCTYPE', 'document type declarations are not accepted (no DTD, no entity expansion in conrep files)', 'line');
   }
-  const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (v !== true) throw new DecodeError(label, v.err.line, 'XML', `${v.err.msg} (column ${v.err.col})`, 'line');
-  const nodes = convert(parser.parse(text) as Raw[]);
+  checkCharacterReferences(text, label);
+  const depth = maxDepth(text);
+  if (depth.max > MAX_XML_DEPTH) throw new DecodeError(label, depth.line, 'XML', `elements nested ${MAX_XML_DEPTH}+ deep; conrep files are a few levels deep`, 'line');
+  let nodes: XmlNode[];
+  try {
+    const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+    if (v !== true) throw new DecodeError(label, v.err.line, 'XML', v.err.col !== undefined ? `${v.err.msg} (column ${v.err.col})` : v.err.msg, 'line');
+    nodes = convert(parser.parse(text) as Raw[]);
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    // The library refuses some names ("__proto__") and shapes with plain errors: bad input all the same.
+    throw new DecodeError(label, 1, 'XML', (e as Error).message.replace(/^\[SECURITY\] /, ''), 'line');
+  }
   const root = nodes.find((n): n is XmlElement => 'name' in n);
   if (!root) throw new DecodeError(label, 1, 'XML', 'no root element', 'line');
   const prolog: string[] = [];
@@ -90,7 +148,11 @@ export const attr = (e: XmlElement, name: string): string | undefined => e.attrs
 /** The five predefined entities and character references, for values shown to people. */
 export function unescapeXml(s: string): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    if (e[0] === '#') {
+      const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1));
+      // parseXml refuses these; a value built elsewhere still must not throw.
+      return isXmlChar(code) ? String.fromCodePoint(code) : '\ufffd';
+    }
     return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[e]!;
   });
 }

@@ -192,12 +192,15 @@ export function readInput(path: string, what: string, fs: Fs = realFs, max = MAX
   if (st.isFIFO?.() === true && fs === realFs) {
     let fd: number;
     try {
-      fd = nodeFs.openSync(path, 'r');
+      // Non-blocking: opening a FIFO nobody writes to would otherwise wait forever.
+      fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK);
     } catch (e) {
       throw sourceErrorFrom(e, path, what);
     }
     try {
-      return readPipe(fd, path, max, what);
+      const bytes = readPipe(fd, path, max, what);
+      if (bytes.length === 0) throw new SourceError('usage', path, `${what}: ${path}: a FIFO that gave nothing (no writer connected, or the command behind it printed nothing)`);
+      return bytes;
     } catch (e) {
       throw sourceErrorFrom(e, path, what);
     } finally {

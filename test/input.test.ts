@@ -234,3 +234,28 @@ describe('a paste whose tabs became spaces still gives the capabilities the byte
     });
   }
 });
+
+describe('what the survey says of a listing\'s unknown capabilities', () => {
+  it('names the input it came from, not a 64-byte sysfs read', async () => {
+    const { readCaptureFiles } = await import('../src/sources/capture-files.js');
+    const { buildHost } = await import('../src/host/build.js');
+    const { runSurvey } = await import('../src/checks/index.js');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-listing-'));
+    try {
+      const file = join(dir, 'groups.txt');
+      writeFileSync(file, headersWithGroups(MACHINES[0]!).map((r) => `IOMMU Group ${r.group} ${r.header}`).join('\n') + '\n');
+      const sv = runSurvey(buildHost(readCaptureFiles({ lspci: file })));
+      const unknown = sv.devices.flatMap((r) => r.findings).filter((f) => f.code === 'CAPABILITIES_UNKNOWN');
+      assert.ok(unknown.length > 0);
+      for (const f of unknown) {
+        assert.doesNotMatch(f.message, /64 bytes/);
+        assert.match(f.message, /no capability list/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

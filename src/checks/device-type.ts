@@ -7,7 +7,9 @@ export function checkType(d: Device): Finding[] {
   if (d.isBridge) return [finding('BRIDGE', d.address, 'A PCI bridge or PCI Express port: it stays with the host; the devices behind it are what can be passed through.')];
   const c = d.config;
   if (c.capabilities === undefined) {
-    return [finding('CAPABILITIES_UNKNOWN', d.address, 'Only the first 64 bytes of its configuration space were readable: MSI, reset and PCIe capabilities are unknown.', ['config space: 64 bytes (run as root, or capture lspci -vvv as root)'])];
+    // Say where the gap comes from: a non-root sysfs read, lspci without root, or a paste with no config space at all.
+    if (d.configSource === 'bytes') return [finding('CAPABILITIES_UNKNOWN', d.address, 'Only the first 64 bytes of its configuration space were readable: MSI, reset and PCIe capabilities are unknown.', ['config space: 64 bytes (run as root, or capture lspci -vvv as root)'])];
+    return [finding('CAPABILITIES_UNKNOWN', d.address, 'The lspci text gives no capability list for it (lspci run without root, or a listing such as lspci -mm or an IOMMU group list): MSI, reset and PCIe capabilities are unknown.', ['capabilities: not in the input (paste lspci -nnvvv run as root)'])];
   }
   if (c.pcie === null) {
     return [finding('CONVENTIONAL_PCI', d.address, 'A conventional PCI function (no PCI Express capability): Hyper-V refuses it ("Old-style PCI device, switch port, etc.  Not assignable."); under VFIO it shares a group with everything behind the same PCIe-to-PCI bridge.')];

@@ -85,7 +85,7 @@ export const CATALOG = {
   INTX_ONLY: { title: 'Line-based interrupts only (no MSI or MSI-X)', effect: e('warn', 'block', 'warn') },
   NO_RESET: { title: 'No reset method', effect: e('warn', 'warn', 'warn') },
   BUS_RESET_ONLY: { title: 'Reset only by resetting its bus', effect: e('info', 'none', 'info') },
-  CAPABILITIES_UNKNOWN: { title: 'Its capabilities are unknown (config space not readable past 64 bytes)', effect: e('warn', 'warn', 'warn') },
+  CAPABILITIES_UNKNOWN: { title: 'Its capabilities are unknown (config space past 64 bytes not read)', effect: e('warn', 'warn', 'warn') },
   // What the host needs.
   MANAGEMENT_CONTROLLER: { title: 'Part of the management controller (iLO/BMC)', effect: e('block', 'block', 'block') },
   HOST_BOOT_DISK: { title: 'The host boots from it', effect: e('block', 'block', 'block') },

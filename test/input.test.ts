@@ -6,13 +6,17 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSurvey } from '../src/checks/index.js';
+import { buildHost } from '../src/host/build.js';
 import { configFromLspci, parseLspci, parseLspciInput } from '../src/firmware/pci/lspci-text.js';
 import { decodePciConfig } from '../src/firmware/pci/config.js';
 import { decodeTextInput } from '../src/firmware/text.js';
 import { acpiTableFromBytes } from '../src/firmware/acpi/input.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
-import { functionsFromCapture } from '../src/sources/capture-files.js';
+import { functionsFromCapture, readCaptureFiles } from '../src/sources/capture-files.js';
 import { fixture, fixtureText } from './helpers.js';
 
 const MACHINES = ['hp-t630-thin-client-4aa2f6', 'framework-laptop13-mtl-717edb'];
@@ -236,13 +240,7 @@ describe('a paste whose tabs became spaces still gives the capabilities the byte
 });
 
 describe('what the survey says of a listing\'s unknown capabilities', () => {
-  it('names the input it came from, not a 64-byte sysfs read', async () => {
-    const { readCaptureFiles } = await import('../src/sources/capture-files.js');
-    const { buildHost } = await import('../src/host/build.js');
-    const { runSurvey } = await import('../src/checks/index.js');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+  it('names the input it came from, not a 64-byte sysfs read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'assignable-listing-'));
     try {
       const file = join(dir, 'groups.txt');

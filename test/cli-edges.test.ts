@@ -74,6 +74,9 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
     it('survey --lspci README.md (Markdown holding lspci lines)', () => {
       assertOneLine(cli(['survey', '--lspci', README]), EXIT.INPUT, 'README.md', /no(?:t)? lspci.*Markdown/);
     });
+    it('survey --capture README.md: what the file is, not a tar field', () => {
+      assertOneLine(cli(['survey', '--capture', README]), EXIT.INPUT, 'README.md', /not a capture.*Markdown/);
+    });
     it('survey --kernel banana', () => {
       assertOneLine(cli(['survey', '--lspci', LSPCI, '--kernel', 'banana']), EXIT.INPUT, 'banana', /kernel release/);
     });

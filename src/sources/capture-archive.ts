@@ -1,6 +1,7 @@
 /** `survey --capture FILE|DIR`: a capture written by `assignable collect`, read by the live-host reader. */
 import { gunzipSync } from 'node:zlib';
 import { DecodeError } from '../firmware/errors.js';
+import { describeText } from '../firmware/text.js';
 import type { HostFacts } from '../host/model.js';
 import { InputFailure, SourceError } from './errors.js';
 import { readInput, realFs, sourceErrorFrom, treeFs, type Fs } from './fs.js';
@@ -47,6 +48,10 @@ export function readCapture(path: string, fs: Fs = realFs): HostFacts {
     const bytes = unpackCapture(path, readInput(path, 'capture', fs, MAX_PACKED));
     if (bytes.length > MAX_UNPACKED) throw new SourceError('too-large', path, `capture: ${path}: ${bytes.length} bytes, more than any capture holds (${MAX_UNPACKED})`);
     let mfs: Fs;
+    // Neither gzip nor tar (ustar magic at 257): say what it is instead of a tar field error.
+    if (bytes.length < 512 || new TextDecoder('latin1').decode(bytes.subarray(257, 262)) !== 'ustar') {
+      throw new SourceError('usage', path, `${path}: not a capture (expected a .tar.gz or .tar from \`assignable collect\`, or its directory): ${describeText(new TextDecoder().decode(bytes.subarray(0, 64 * 1024)))}`);
+    }
     try {
       mfs = memFs(readTar(bytes, MAX_MEMBERS));
     } catch (e) {

@@ -86,11 +86,6 @@ export const SLOT_TYPES: Record<number, string> = {
   0xc6: 'Enterprise and Datacenter 3" E3 Form Factor Slot',
 };
 
-/** Slot types that are PCI/PCI-X/PCIe/AGP/M.2/OCP: their bus address means a PCI segment/bus/devfn. */
-export function slotIsPci(code: number): boolean {
-  return code === 0x06 || (code >= 0x0e && code <= 0x28) || code === 0x30 || (code >= 0xa5 && code <= 0xc6);
-}
-
 /** §7.10.2 Slot Data Bus Width. */
 export const SLOT_WIDTHS: Record<number, string> = {
   0x01: 'Other',

@@ -255,7 +255,7 @@ function bits(value: number | null, names: string[]): string[] {
 }
 
 /** The fields every structure has, in the order the JSON shows them. */
-export function common(r: RawStructure, name: string): Common {
+function common(r: RawStructure, name: string): Common {
   return { type: r.type, handle: r.handle, length: r.length, offset: r.offset, name };
 }
 

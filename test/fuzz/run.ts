@@ -29,7 +29,7 @@ export interface FuzzOptions {
   /** Inputs per worker. */
   chunk?: number;
   workers?: number;
-  /** An input slower than this is a failure (measured around each decode). */
+  /** An input needing more CPU time than this is a failure (measured around each decode). */
   budgetMs?: number;
   /** An input still running after this is a hang: its worker is terminated. */
   hangMs?: number;

@@ -36,7 +36,8 @@ describe(`fuzz slice: ${SLICE} inputs per reader`, { timeout: 900_000 }, () => {
     rep = await runFuzz({ perReader: SLICE });
   });
   for (const r of READERS) {
-    it(r.name, { todo: KNOWN_OPEN[r.name] }, () => {
+    // conrep-image's known failure lies past this slice (the full run finds it): no todo here.
+    it(r.name, { todo: r.name === 'conrep-image' ? undefined : KNOWN_OPEN[r.name] }, () => {
       const t = rep.readers[r.name]!;
       assert.equal(t.inputs, SLICE);
       const failures = rep.failures.filter((f) => f.reader === r.name);

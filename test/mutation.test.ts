@@ -3,7 +3,9 @@
  * (every truncation, random bit flips and byte smears, corrupted length fields),
  * decoding either succeeds — and then JSON, text and --fields rendering succeed too —
  * or throws a DecodeError naming table, offset and field. Nothing else is thrown and
- * nothing hangs (the suite has a timeout). Seeded, so a failure reproduces.
+ * nothing hangs: each input has a budget of INPUT_BUDGET_MS of CPU time, measured around
+ * the decode (node:test timeouts cannot stop synchronous code), and a watchdog thread kills
+ * the process, naming the input, if one never returns. Seeded, so a failure reproduces.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -31,6 +33,7 @@ import { memFs } from '../src/sources/memfs.js';
 import { readTar, writeTar } from '../src/sources/tar.js';
 import { fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
+import { startWatchdog } from './fuzz/watchdog.js';
 import { parseConrepSchema } from '../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 
@@ -84,6 +87,30 @@ function* mutations(orig: Uint8Array, lengthFields: Array<{ offset: number; size
   }
 }
 
+/** No single input may take longer than this (CPU time, so a busy CI machine does not trip it). */
+const INPUT_BUDGET_MS = 2000;
+/** An input still running after this much wall time is a hang: the watchdog kills the run and names it. */
+const HANG_MS = 60_000;
+const watchdog = startWatchdog(HANG_MS);
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Run one input under the budget and the watchdog. */
+function timed<T>(what: string, f: () => T): T {
+  watchdog.begin(what);
+  const t0 = cpuMs();
+  try {
+    return f();
+  } finally {
+    watchdog.end();
+    const ms = cpuMs() - t0;
+    assert.ok(ms <= INPUT_BUDGET_MS, `${what}: took ${ms.toFixed(0)} ms of CPU, over the ${INPUT_BUDGET_MS} ms budget for one input`);
+  }
+}
+
 interface Tally {
   ok: number;
   decodeErrors: number;
@@ -91,7 +118,7 @@ interface Tally {
 
 function check(tally: Tally, what: string, f: () => void): void {
   try {
-    f();
+    timed(what, f);
     tally.ok++;
   } catch (e) {
     if (!(e instanceof DecodeError)) {
@@ -293,8 +320,7 @@ describe('mutated capture archives', { timeout: 300_000 }, () => {
       const m = n % 2 === 0 ? tar.slice(0, Math.floor(r() * tar.length)) : tar.slice();
       if (n % 2 === 1) for (let k = 0; k < 8; k++) m[Math.floor(r() * m.length)] = Math.floor(r() * 256);
       try {
-        const facts = readLiveHost('/', memFs(readTar(m)));
-        runSurvey(buildHost(facts));
+        timed(`capture mutation ${n}`, () => runSurvey(buildHost(readLiveHost('/', memFs(readTar(m))))));
         ok++;
       } catch (e) {
         if (!(e instanceof DecodeError) && !(e instanceof SourceError)) assert.fail(`mutation ${n}: ${e instanceof Error ? e.stack : String(e)}`);

@@ -21,7 +21,3 @@ export class DecodeError extends Error {
     );
   }
 }
-
-export function isDecodeError(e: unknown): e is DecodeError {
-  return e instanceof DecodeError;
-}

@@ -15,6 +15,12 @@ export const ACPI_HEADER = struct('Header', {
   creatorRevision: u32(32, 'Asl Compiler Revision'),
 });
 export const ACPI_HEADER_LENGTH = 36;
+/**
+ * Largest table we keep. The tables we decode (DMAR, IVRS) are a few KiB on real machines
+ * (1286 bytes is the largest in our corpus); a length in the megabytes is damage or
+ * hostility, and decoding it would hold gigabytes of structures.
+ */
+export const ACPI_TABLE_MAX_BYTES = 1024 * 1024;
 
 export type AcpiHeader = Decoded<typeof ACPI_HEADER.fields>;
 
@@ -48,6 +54,9 @@ export function parseAcpiTable(bytes: Uint8Array, expect?: string): AcpiTable {
   }
   if (header.length < ACPI_HEADER_LENGTH) {
     whole.fail(4, 'Header.Table Length', `is ${header.length}, smaller than the ${ACPI_HEADER_LENGTH}-byte header`);
+  }
+  if (header.length > ACPI_TABLE_MAX_BYTES) {
+    whole.fail(4, 'Header.Table Length', `is ${header.length} bytes, more than the ${ACPI_TABLE_MAX_BYTES} any real table needs: refused`);
   }
   if (header.length > bytes.length) {
     whole.fail(4, 'Header.Table Length', `says ${header.length} bytes but only ${bytes.length} are present (truncated)`);

@@ -19,6 +19,17 @@ export interface RawStructure {
 
 const LABEL = 'SMBIOS';
 export const END_OF_TABLE = 127;
+/**
+ * Every structure has its own 16-bit handle (DSP0134 §6.1.2), so no real table holds more
+ * structures than there are handles.
+ */
+export const SMBIOS_MAX_STRUCTURES = 0x10000;
+/**
+ * A 2.x table's length is a WORD (64 KiB); 3.x gives only a DWORD maximum. The largest
+ * tables we know (big servers, many DIMMs) are tens of KiB: 1 MiB leaves room for growth
+ * while keeping a hostile multi-megabyte "table" from becoming gigabytes of objects.
+ */
+export const SMBIOS_TABLE_MAX_BYTES = 1024 * 1024;
 
 /**
  * Walk every structure. The walk stops at type 127 (End-of-Table, included), after
@@ -32,6 +43,8 @@ export function walkStructures(table: Uint8Array, maxCount: number | null = null
   const out: RawStructure[] = [];
   let at = 0;
   while (at + 4 <= table.length && (maxCount === null || out.length < maxCount)) {
+    if (at >= SMBIOS_TABLE_MAX_BYTES) v.fail(at, 'Structure Table Length', `structures continue past ${SMBIOS_TABLE_MAX_BYTES} bytes without an End-of-Table: more than any real table, refused`);
+    if (out.length >= SMBIOS_MAX_STRUCTURES) v.fail(at, 'Structure Header', `more than ${SMBIOS_MAX_STRUCTURES} structures (one per 16-bit handle): refused`);
     const type = v.u8(at, 'Structure Header.Type');
     const length = v.u8(at + 1, 'Structure Header.Length');
     const handle = v.u16(at + 2, 'Structure Header.Handle');
@@ -43,6 +56,7 @@ export function walkStructures(table: Uint8Array, maxCount: number | null = null
     const strings: string[] = [];
     let start = p;
     for (;;) {
+      if (p >= SMBIOS_TABLE_MAX_BYTES) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set runs past ${SMBIOS_TABLE_MAX_BYTES} bytes: refused`);
       if (p >= table.length) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set is not terminated by a double NUL before the end of the table`);
       if (table[p] === 0) {
         if (p === start) {

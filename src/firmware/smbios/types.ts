@@ -1,13 +1,12 @@
 /**
- * Decoders for the SMBIOS structure types the survey needs: 0, 1, 2, 9, 41 (DSP0134)
- * and HPE's OEM records 203, 209, 216, 233. Every field past the structure's own length
- * reads as null: older SMBIOS versions have shorter structures, and firmware truncates.
+ * Decoders for the SMBIOS structure types the survey needs: 0, 1, 2, 9, 41 (DSP0134), one
+ * function per type; HPE's OEM records live in hpe-oem.ts, as dmidecode keeps them in
+ * dmioem.c. Every field past the structure's own length reads as null: older SMBIOS
+ * versions have shorter structures, and firmware truncates.
  */
-import { hex, type ByteView } from '../bytes.js';
 import { opt, raw, sref, struct, u16, u64, u8, type ReadContext } from '../struct.js';
+import { decodeHpeOem, type HpeDeviceCorrelation, type HpeNicMac, type HpePxeNics, type HpeVersionIndicator } from './hpe-oem.js';
 import {
-  HPE_DEVICE_LOCATIONS,
-  HPE_DEVICE_TYPES,
   ONBOARD_TYPES,
   SLOT_CHARACTERISTICS_1,
   SLOT_CHARACTERISTICS_2,
@@ -39,12 +38,7 @@ export const TYPE_NAMES: Record<number, string> = {
   41: 'Onboard Devices Extended Information',
   127: 'End-of-Table',
 };
-export const HPE_TYPE_NAMES: Record<number, string> = {
-  203: 'HPE Device Correlation Record',
-  209: 'HPE BIOS PXE NIC PCI and MAC Information',
-  216: 'HPE Version Indicator',
-  233: 'HPE BIOS NIC PCI and MAC Information',
-};
+export { HPE_TYPE_NAMES, type HpeDeviceCorrelation, type HpeNic, type HpeNicMac, type HpePxeNics, type HpeVersionIndicator } from './hpe-oem.js';
 
 const T0 = struct('Type 0 BIOS Information', {
   vendor: opt(sref(0x04, 'Vendor')),
@@ -115,57 +109,8 @@ const T41 = struct('Type 41 Onboard Devices Extended Information', {
   bus: opt(u8(0x09, 'Bus Number')),
   devfn: opt(u8(0x0a, 'Device/Function Number')),
 });
-const T203 = struct('Type 203 HPE Device Correlation Record', {
-  assocDevice: opt(u16(0x04, 'Associated Device Handle')),
-  assocSmbus: opt(u16(0x06, 'Associated SMBus Handle')),
-  vendorId: opt(u16(0x08, 'PCI Vendor ID')),
-  deviceId: opt(u16(0x0a, 'PCI Device ID')),
-  subVendorId: opt(u16(0x0c, 'PCI Sub Vendor ID')),
-  subDeviceId: opt(u16(0x0e, 'PCI Sub Device ID')),
-  classCode: opt(u8(0x10, 'PCI Class Code')),
-  subClassCode: opt(u8(0x11, 'PCI Sub Class Code')),
-  parentHandle: opt(u16(0x12, 'Parent Handle')),
-  flags: opt(u16(0x14, 'Flags')),
-  deviceType: opt(u8(0x16, 'Device Type')),
-  deviceLocation: opt(u8(0x17, 'Device Location')),
-  deviceInstance: opt(u8(0x18, 'Device Instance')),
-  deviceSubInstance: opt(u8(0x19, 'Device Sub-Instance')),
-  bay: opt(u8(0x1a, 'Bay')),
-  enclosure: opt(u8(0x1b, 'Enclosure')),
-  devicePath: opt(sref(0x1c, 'UEFI Device Path')),
-  structuredName: opt(sref(0x1d, 'UEFI Device Structured Name')),
-  deviceName: opt(sref(0x1e, 'UEFI Device Name')),
-  uefiLocation: opt(sref(0x1f, 'UEFI Location')),
-  assocRealHandle: opt(u16(0x20, 'Associated Real/Phys Handle')),
-  partNumber: opt(sref(0x22, 'PCI Device Part Number')),
-  serialNumber: opt(sref(0x23, 'PCI Device Serial Number')),
-  segment: opt(u16(0x24, 'Segment Group Number')),
-  bus: opt(u8(0x26, 'PCI Bus Number')),
-  devfn: opt(u8(0x27, 'PCI Device/Function Number')),
-});
-const T209_NIC = struct('Type 209 NIC record', {
-  devfn: u8(0, 'PCI Device/Function Number'),
-  bus: u8(1, 'PCI Bus Number'),
-  mac: raw(2, 6, 'MAC Address'),
-});
-const T216 = struct('Type 216 HPE Version Indicator', {
-  firmwareType: opt(u16(0x04, 'Firmware Type')),
-  firmwareName: opt(sref(0x06, 'Firmware Name')),
-  firmwareVersion: opt(sref(0x07, 'Firmware Version')),
-  dataFormat: opt(u8(0x08, 'Version Data Format')),
-  versionData: opt(raw(0x09, 12, 'Version Data')),
-  uniqueId: opt(u16(0x15, 'Unique ID')),
-});
-const T233 = struct('Type 233 HPE BIOS NIC PCI and MAC Information', {
-  segment: opt(u16(0x04, 'Segment Group Number')),
-  bus: opt(u8(0x06, 'PCI Bus Number')),
-  devfn: opt(u8(0x07, 'PCI Device/Function Number')),
-  mac: opt(raw(0x08, 6, 'MAC Address')),
-  portNumber: opt(u8(0x28, 'Port Number')),
-  devicePath: opt(sref(0x29, 'UEFI Device Path')),
-});
 
-interface Common {
+export interface Common {
   type: number;
   handle: number;
   /** Length of the formatted area. */
@@ -258,71 +203,6 @@ export interface OnboardDevice extends Common {
   device: number | null;
   function: number | null;
 }
-export interface HpeDeviceCorrelation extends Common {
-  type: 203;
-  /** Handle of the type 9 (slot) or 41 (onboard) record this device belongs to. */
-  assocDevice: number | null;
-  assocSmbus: number | null;
-  vendorId: number | null;
-  deviceId: number | null;
-  subVendorId: number | null;
-  subDeviceId: number | null;
-  classCode: number | null;
-  subClassCode: number | null;
-  parentHandle: number | null;
-  flags: number | null;
-  deviceType: string | null;
-  deviceTypeCode: number | null;
-  deviceLocation: string | null;
-  deviceLocationCode: number | null;
-  deviceInstance: number | null;
-  deviceSubInstance: number | null;
-  bay: number | null;
-  enclosure: number | null;
-  devicePath: string | null;
-  /** e.g. "PCI.Slot.2.1", "NIC.LOM.1.1", "HD.Emb.4.2". */
-  structuredName: string | null;
-  deviceName: string | null;
-  uefiLocation: string | null;
-  assocRealHandle: number | null;
-  partNumber: string | null;
-  serialNumber: string | null;
-  segment: number | null;
-  bus: number | null;
-  device: number | null;
-  function: number | null;
-}
-export interface HpeNic {
-  /** "ok", or the two sentinel states of the record. */
-  state: 'present' | 'disabled' | 'not-installed';
-  bus: number;
-  device: number;
-  function: number;
-  mac: string;
-}
-export interface HpePxeNics extends Common {
-  type: 209;
-  nics: HpeNic[];
-}
-export interface HpeVersionIndicator extends Common {
-  type: 216;
-  firmwareType: number | null;
-  firmwareName: string | null;
-  firmwareVersion: string | null;
-  dataFormat: number | null;
-  versionData: string | null;
-  uniqueId: number | null;
-}
-export interface HpeNicMac extends Common {
-  type: 233;
-  segment: number | null;
-  bus: number | null;
-  device: number | null;
-  function: number | null;
-  mac: string | null;
-  portNumber: number | null;
-  devicePath: string | null;
-}
 export interface OtherStructure extends Common {
   strings: string[];
 }
@@ -344,10 +224,6 @@ export interface DecodeContext {
   version: number | null;
   /** HPE OEM records are decoded only on HP/HPE ProLiant-class systems: other vendors reuse these type numbers. */
   hpeOem: boolean;
-}
-
-function mac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':');
 }
 
 function release(major: number | null, minor: number | null): string | null {
@@ -378,228 +254,149 @@ function bits(value: number | null, names: string[]): string[] {
   return names.filter((_, i) => (value & (1 << i)) !== 0);
 }
 
-function handleOrNull(h: number | null): number | null {
-  return h === null || h === 0xfffe || h === 0xffff ? null : h;
-}
-function idOrNull(x: number | null, absent: number): number | null {
-  return x === null || x === absent ? null : x;
+/** The fields every structure has, in the order the JSON shows them. */
+function common(r: RawStructure, name: string): Common {
+  return { type: r.type, handle: r.handle, length: r.length, offset: r.offset, name };
 }
 
-export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStructure {
-  const v: ByteView = r.view;
-  const rc: ReadContext = { strings: r.strings };
+const readContext = (r: RawStructure): ReadContext => ({ strings: r.strings });
+
+function decodeBiosInformation(r: RawStructure): BiosInformation {
+  const f = T0.read(r.view, 0, r.length, readContext(r));
+  return {
+    ...common(r, TYPE_NAMES[0]!),
+    type: 0,
+    vendor: f.vendor,
+    version: f.version,
+    releaseDate: f.releaseDate,
+    startingSegment: f.startingSegment,
+    romSize: f.romSize,
+    characteristics: f.characteristics,
+    biosRelease: release(f.biosMajor, f.biosMinor),
+    ecRelease: release(f.ecMajor, f.ecMinor),
+  };
+}
+
+function decodeSystemInformation(r: RawStructure, ctx: DecodeContext): SystemInformation {
+  const f = T1.read(r.view, 0, r.length, readContext(r));
+  return {
+    ...common(r, TYPE_NAMES[1]!),
+    type: 1,
+    manufacturer: f.manufacturer,
+    productName: f.productName,
+    version: f.version,
+    serialNumber: f.serialNumber,
+    uuid: uuidText(f.uuid, ctx.version),
+    wakeUpType: f.wakeUpType === null ? null : nameOf(WAKE_UP, f.wakeUpType),
+    skuNumber: f.skuNumber,
+    family: f.family,
+  };
+}
+
+/** Type 2's contained object handles follow the fixed fields, two bytes each. */
+const T2_HANDLES_AT = 0x0f;
+
+function decodeBaseboardInformation(r: RawStructure): BaseboardInformation {
+  const f = T2.read(r.view, 0, r.length, readContext(r));
+  const containedHandles: number[] = [];
+  for (let i = 0; f.containedCount !== null && i < f.containedCount && T2_HANDLES_AT + 2 * i + 2 <= r.length; i++) {
+    containedHandles.push(r.view.u16(T2_HANDLES_AT + 2 * i, 'Type 2.Contained Object Handles'));
+  }
+  return {
+    ...common(r, TYPE_NAMES[2]!),
+    type: 2,
+    manufacturer: f.manufacturer,
+    product: f.product,
+    version: f.version,
+    serialNumber: f.serialNumber,
+    assetTag: f.assetTag,
+    featureFlags: f.featureFlags,
+    locationInChassis: f.locationInChassis,
+    chassisHandle: f.chassisHandle,
+    boardType: f.boardType,
+    containedHandles,
+  };
+}
+
+/** Type 9 peer groups (SMBIOS 3.2+) start at 0x13, five bytes each; the 3.4+ fields follow them. */
+const T9_PEERS_AT = 0x13;
+const T9_PEER_SIZE = 5;
+
+function decodeSystemSlot(r: RawStructure): SystemSlot {
+  const v = r.view;
   const L = r.length;
-  switch (r.type) {
-    case 0: {
-      const f = T0.read(v, 0, L, rc);
-      return {
-        type: 0,
-        handle: r.handle,
-        length: L,
-        offset: r.offset,
-        name: TYPE_NAMES[0]!,
-        vendor: f.vendor,
-        version: f.version,
-        releaseDate: f.releaseDate,
-        startingSegment: f.startingSegment,
-        romSize: f.romSize,
-        characteristics: f.characteristics,
-        biosRelease: release(f.biosMajor, f.biosMinor),
-        ecRelease: release(f.ecMajor, f.ecMinor),
-      };
-    }
-    case 1: {
-      const f = T1.read(v, 0, L, rc);
-      return {
-        type: 1,
-        handle: r.handle,
-        length: L,
-        offset: r.offset,
-        name: TYPE_NAMES[1]!,
-        manufacturer: f.manufacturer,
-        productName: f.productName,
-        version: f.version,
-        serialNumber: f.serialNumber,
-        uuid: uuidText(f.uuid, ctx.version),
-        wakeUpType: f.wakeUpType === null ? null : nameOf(WAKE_UP, f.wakeUpType),
-        skuNumber: f.skuNumber,
-        family: f.family,
-      };
-    }
-    case 2: {
-      const f = T2.read(v, 0, L, rc);
-      const containedHandles: number[] = [];
-      for (let i = 0; f.containedCount !== null && i < f.containedCount && 0x0f + 2 * i + 2 <= L; i++) {
-        containedHandles.push(v.u16(0x0f + 2 * i, 'Type 2.Contained Object Handles'));
-      }
-      return {
-        type: 2,
-        handle: r.handle,
-        length: L,
-        offset: r.offset,
-        name: TYPE_NAMES[2]!,
-        manufacturer: f.manufacturer,
-        product: f.product,
-        version: f.version,
-        serialNumber: f.serialNumber,
-        assetTag: f.assetTag,
-        featureFlags: f.featureFlags,
-        locationInChassis: f.locationInChassis,
-        chassisHandle: f.chassisHandle,
-        boardType: f.boardType,
-        containedHandles,
-      };
-    }
-    case 9: {
-      const f = T9.read(v, 0, L, rc);
-      const peers: SlotPeer[] = [];
-      const count = f.peerGroupCount ?? 0;
-      let p = 0x13;
-      for (let i = 0; i < count && p + 5 <= L; i++, p += 5) {
-        const g = T9_PEER.read(v, p);
-        peers.push({ segment: g.segment, bus: g.bus, device: g.devfn >> 3, function: g.devfn & 7, width: g.width });
-      }
-      // SMBIOS 3.4+ fields follow the peer groups.
-      const tailAt = 0x13 + 5 * count;
-      const tail = T9_TAIL.read(v, tailAt, Math.max(0, L - tailAt));
-      const a9 = busAddress(f.segment, f.bus, f.devfn);
-      return {
-        type: 9,
-        handle: r.handle,
-        length: L,
-        offset: r.offset,
-        name: TYPE_NAMES[9]!,
-        designation: f.designation,
-        slotType: f.slotType === null ? null : nameOf(SLOT_TYPES, f.slotType),
-        slotTypeCode: f.slotType,
-        dataBusWidth: f.dataBusWidth === null ? null : nameOf(SLOT_WIDTHS, f.dataBusWidth),
-        dataBusWidthCode: f.dataBusWidth,
-        currentUsage: f.currentUsage === null ? null : nameOf(SLOT_USAGE, f.currentUsage),
-        currentUsageCode: f.currentUsage,
-        slotLength: f.slotLength === null ? null : nameOf(SLOT_LENGTH, f.slotLength),
-        id: f.id,
-        characteristics: [...bits(f.characteristics1, SLOT_CHARACTERISTICS_1), ...bits(f.characteristics2, SLOT_CHARACTERISTICS_2)],
-        segment: a9?.segment ?? null,
-        bus: a9?.bus ?? null,
-        device: a9?.device ?? null,
-        function: a9?.function ?? null,
-        dataBusWidthBase: f.dataBusWidthBase,
-        peers,
-        slotInformation: tail.slotInformation,
-        physicalWidth: tail.physicalWidth,
-        pitch: tail.pitch,
-        height: tail.height,
-      };
-    }
-    case 41: {
-      const f = T41.read(v, 0, L, rc);
-      const a41 = busAddress(f.segment, f.bus, f.devfn);
-      return {
-        type: 41,
-        handle: r.handle,
-        length: L,
-        offset: r.offset,
-        name: TYPE_NAMES[41]!,
-        referenceDesignation: f.referenceDesignation,
-        deviceType: f.deviceType === null ? null : nameOf(ONBOARD_TYPES, f.deviceType & 0x7f),
-        deviceTypeCode: f.deviceType === null ? null : f.deviceType & 0x7f,
-        enabled: f.deviceType === null ? null : (f.deviceType & 0x80) !== 0,
-        typeInstance: f.typeInstance,
-        segment: a41?.segment ?? null,
-        bus: a41?.bus ?? null,
-        device: a41?.device ?? null,
-        function: a41?.function ?? null,
-      };
-    }
+  const f = T9.read(v, 0, L, readContext(r));
+  const peers: SlotPeer[] = [];
+  const count = f.peerGroupCount ?? 0;
+  let p = T9_PEERS_AT;
+  for (let i = 0; i < count && p + T9_PEER_SIZE <= L; i++, p += T9_PEER_SIZE) {
+    const g = T9_PEER.read(v, p);
+    peers.push({ segment: g.segment, bus: g.bus, device: g.devfn >> 3, function: g.devfn & 7, width: g.width });
   }
-  if (ctx.hpeOem) {
-    switch (r.type) {
-      case 203: {
-        const f = T203.read(v, 0, L, rc);
-        // Flags bit 0 says whether the associated real/physical handle is defined.
-        const real = f.flags !== null && (f.flags & 1) !== 0 ? f.assocRealHandle : null;
-        return {
-          type: 203,
-          handle: r.handle,
-          length: L,
-          offset: r.offset,
-          name: HPE_TYPE_NAMES[203]!,
-          assocDevice: handleOrNull(f.assocDevice),
-          assocSmbus: handleOrNull(f.assocSmbus),
-          vendorId: idOrNull(f.vendorId, 0xffff),
-          deviceId: idOrNull(f.deviceId, 0xffff),
-          subVendorId: idOrNull(f.subVendorId, 0xffff),
-          subDeviceId: idOrNull(f.subDeviceId, 0xffff),
-          classCode: idOrNull(f.classCode, 0xff),
-          subClassCode: idOrNull(f.subClassCode, 0xff),
-          parentHandle: handleOrNull(f.parentHandle),
-          flags: f.flags,
-          deviceType: f.deviceType === null ? null : nameOf(HPE_DEVICE_TYPES, f.deviceType),
-          deviceTypeCode: f.deviceType,
-          deviceLocation: f.deviceLocation === null ? null : nameOf(HPE_DEVICE_LOCATIONS, f.deviceLocation),
-          deviceLocationCode: f.deviceLocation,
-          deviceInstance: f.deviceInstance,
-          deviceSubInstance: f.deviceSubInstance,
-          bay: f.bay,
-          enclosure: f.enclosure,
-          devicePath: f.devicePath,
-          structuredName: f.structuredName,
-          deviceName: f.deviceName,
-          uefiLocation: f.uefiLocation,
-          assocRealHandle: real,
-          partNumber: f.partNumber,
-          serialNumber: f.serialNumber,
-          // Segment/bus/devfn exist only in records of 0x28 bytes or more.
-          segment: f.devfn === null || f.bus === null ? null : f.segment,
-          bus: f.devfn === null ? null : f.bus,
-          device: f.devfn === null || f.bus === null ? null : f.devfn >> 3,
-          function: f.devfn === null || f.bus === null ? null : f.devfn & 7,
-        };
-      }
-      case 209: {
-        const nics: HpeNic[] = [];
-        for (let p = 4; p + 8 <= L; p += 8) {
-          const n = T209_NIC.read(v, p);
-          const state = n.devfn === 0 && n.bus === 0 ? 'disabled' : n.devfn === 0xff && n.bus === 0xff ? 'not-installed' : 'present';
-          nics.push({ state, bus: n.bus, device: n.devfn >> 3, function: n.devfn & 7, mac: mac(n.mac) });
-        }
-        return { type: 209, handle: r.handle, length: L, offset: r.offset, name: HPE_TYPE_NAMES[209]!, nics };
-      }
-      case 216: {
-        const f = T216.read(v, 0, L, rc);
-        return {
-          type: 216,
-          handle: r.handle,
-          length: L,
-          offset: r.offset,
-          name: HPE_TYPE_NAMES[216]!,
-          firmwareType: f.firmwareType,
-          firmwareName: f.firmwareName,
-          firmwareVersion: f.firmwareVersion,
-          dataFormat: f.dataFormat,
-          versionData: f.versionData === null ? null : Array.from(f.versionData, (x) => hex(x, 2).slice(2)).join(''),
-          uniqueId: f.uniqueId,
-        };
-      }
-      case 233: {
-        const f = T233.read(v, 0, L, rc);
-        return {
-          type: 233,
-          handle: r.handle,
-          length: L,
-          offset: r.offset,
-          name: HPE_TYPE_NAMES[233]!,
-          segment: f.devfn === null || f.bus === null ? null : f.segment,
-          bus: f.devfn === null ? null : f.bus,
-          device: f.devfn === null || f.bus === null ? null : f.devfn >> 3,
-          function: f.devfn === null || f.bus === null ? null : f.devfn & 7,
-          mac: f.mac === null ? null : mac(f.mac),
-          // Records of 0x28 bytes or less carry no port number.
-          portNumber: L > 0x28 ? f.portNumber : null,
-          devicePath: f.devicePath,
-        };
-      }
-    }
-  }
-  return { type: r.type, handle: r.handle, length: L, offset: r.offset, name: TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type'), strings: r.strings };
+  const tailAt = T9_PEERS_AT + T9_PEER_SIZE * count;
+  const tail = T9_TAIL.read(v, tailAt, Math.max(0, L - tailAt));
+  const a = busAddress(f.segment, f.bus, f.devfn);
+  return {
+    ...common(r, TYPE_NAMES[9]!),
+    type: 9,
+    designation: f.designation,
+    slotType: f.slotType === null ? null : nameOf(SLOT_TYPES, f.slotType),
+    slotTypeCode: f.slotType,
+    dataBusWidth: f.dataBusWidth === null ? null : nameOf(SLOT_WIDTHS, f.dataBusWidth),
+    dataBusWidthCode: f.dataBusWidth,
+    currentUsage: f.currentUsage === null ? null : nameOf(SLOT_USAGE, f.currentUsage),
+    currentUsageCode: f.currentUsage,
+    slotLength: f.slotLength === null ? null : nameOf(SLOT_LENGTH, f.slotLength),
+    id: f.id,
+    characteristics: [...bits(f.characteristics1, SLOT_CHARACTERISTICS_1), ...bits(f.characteristics2, SLOT_CHARACTERISTICS_2)],
+    segment: a?.segment ?? null,
+    bus: a?.bus ?? null,
+    device: a?.device ?? null,
+    function: a?.function ?? null,
+    dataBusWidthBase: f.dataBusWidthBase,
+    peers,
+    slotInformation: tail.slotInformation,
+    physicalWidth: tail.physicalWidth,
+    pitch: tail.pitch,
+    height: tail.height,
+  };
+}
+
+/** Type 41 Device Type: bit 7 is "device enabled", bits 6:0 the type. */
+const ONBOARD_ENABLED = 0x80;
+const ONBOARD_TYPE_MASK = 0x7f;
+
+function decodeOnboardDevice(r: RawStructure): OnboardDevice {
+  const f = T41.read(r.view, 0, r.length, readContext(r));
+  const a = busAddress(f.segment, f.bus, f.devfn);
+  return {
+    ...common(r, TYPE_NAMES[41]!),
+    type: 41,
+    referenceDesignation: f.referenceDesignation,
+    deviceType: f.deviceType === null ? null : nameOf(ONBOARD_TYPES, f.deviceType & ONBOARD_TYPE_MASK),
+    deviceTypeCode: f.deviceType === null ? null : f.deviceType & ONBOARD_TYPE_MASK,
+    enabled: f.deviceType === null ? null : (f.deviceType & ONBOARD_ENABLED) !== 0,
+    typeInstance: f.typeInstance,
+    segment: a?.segment ?? null,
+    bus: a?.bus ?? null,
+    device: a?.device ?? null,
+    function: a?.function ?? null,
+  };
+}
+
+const STANDARD: Record<number, (r: RawStructure, ctx: DecodeContext) => SmbiosStructure> = {
+  0: decodeBiosInformation,
+  1: decodeSystemInformation,
+  2: decodeBaseboardInformation,
+  9: decodeSystemSlot,
+  41: decodeOnboardDevice,
+};
+
+/** One structure: a standard type we decode, an HPE record (on HPE systems only), or its strings. */
+export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStructure {
+  const standard = STANDARD[r.type];
+  if (standard) return standard(r, ctx);
+  const oem = ctx.hpeOem ? decodeHpeOem(r) : null;
+  if (oem) return oem;
+  return { ...common(r, TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type')), strings: r.strings };
 }

@@ -23,12 +23,8 @@ const SLICE = 500;
  * Readers with failures the full run found in code another part of issue 7 is changing
  * (reproducers in test/fixtures/fuzz-regressions): reported as todo, not hidden, until it lands.
  */
-const KNOWN_OPEN: Record<string, string> = {
-  'conrep-settings': 'xml.ts lets fast-xml-parser errors through (fuzz-regressions/conrep-*.xml); issue 7 point 14',
-  'conrep-schema': 'xml.ts lets fast-xml-parser errors through (fuzz-regressions/conrep-*.xml); issue 7 point 14',
-  'conrep-image': 'a BIOS image whose platform lacks romDate throws TypeError in schema.ts dateKey (fuzz-regressions/conrep-image-platform-without-romdate.json); issue 7 point 14',
-  'capture-archive': 'live.ts parseResource throws SyntaxError on a non-hex sysfs resource (fuzz-regressions/sysfs-resource-not-hex.txt); issue 7 point 14',
-};
+/** Readers with a known open failure (reason, marked todo); empty: every reader holds. */
+const KNOWN_OPEN: Record<string, string> = {};
 
 describe(`fuzz slice: ${SLICE} inputs per reader`, { timeout: 900_000 }, () => {
   let rep: FuzzReport;
@@ -36,8 +32,7 @@ describe(`fuzz slice: ${SLICE} inputs per reader`, { timeout: 900_000 }, () => {
     rep = await runFuzz({ perReader: SLICE });
   });
   for (const r of READERS) {
-    // conrep-image's known failure lies past this slice (the full run finds it): no todo here.
-    it(r.name, { todo: r.name === 'conrep-image' ? undefined : KNOWN_OPEN[r.name] }, () => {
+    it(r.name, { todo: KNOWN_OPEN[r.name] }, () => {
       const t = rep.readers[r.name]!;
       assert.equal(t.inputs, SLICE);
       const failures = rep.failures.filter((f) => f.reader === r.name);

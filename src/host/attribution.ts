@@ -68,6 +68,8 @@ export interface RmrrAttribution {
 export function attributeRmrr(dmar: Dmar, nodes: Map<string, ScopeNode>): RmrrAttribution {
   const hits = new Map<string, RmrrHit[]>();
   const unresolved: RmrrAttribution['unresolved'] = [];
+  // "address structure" pairs already kept: a lookup, not a scan of the list (a table may hold thousands of RMRRs).
+  const seen = new Set<string>();
   dmar.structures.forEach((s, index) => {
     if (s.type !== 'RMRR') return;
     for (const scope of s.scopes) {
@@ -76,10 +78,12 @@ export function attributeRmrr(dmar: Dmar, nodes: Map<string, ScopeNode>): RmrrAt
       if (r.problem) unresolved.push({ structure: index, scope: scopePath(scope), problem: r.problem });
       for (const addr of r.covered) {
         const hit: RmrrHit = { structure: index, base: s.base, limit: s.limit, scope: scopePath(scope), scopeType: scope.type, viaBridge: addr === r.target ? null : r.target };
-        if (!hits.has(addr)) hits.set(addr, []);
-        const list = hits.get(addr)!;
         // The same RMRR may name a function twice (directly and via its bridge): keep one.
-        if (!list.some((h) => h.structure === index)) list.push(hit);
+        const key = `${addr} ${index}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (!hits.has(addr)) hits.set(addr, []);
+        hits.get(addr)!.push(hit);
       }
     }
   });

@@ -140,7 +140,7 @@ describe('HPE ProLiant DL380e Gen8 capture', () => {
 
   it('the JSON contract: schema and the documented keys', async () => {
     const j = await surveyJson(...DL380E);
-    assert.equal(j.schema, 'assignable/survey/v1');
+    assert.equal(j.schema, 'assignable/survey/v2');
     const d = j.devices.find((x) => x.address === '0000:05:00.0')!;
     for (const k of ['address', 'vendorId', 'deviceId', 'classCode', 'name', 'iommuGroup', 'slot', 'rmrr', 'findings', 'verdicts']) assert.ok(k in d, k);
     assert.equal(d.classCode, 0x010400);

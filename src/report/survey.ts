@@ -4,7 +4,7 @@ import type { DeviceReport, Survey } from '../checks/index.js';
 import type { Device } from '../host/model.js';
 import { hex4, printable, rangeSize } from './format.js';
 
-export const SURVEY_SCHEMA = 'assignable/survey/v1';
+export const SURVEY_SCHEMA = 'assignable/survey/v2';
 
 export interface Style {
   color: boolean;

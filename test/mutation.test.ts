@@ -34,20 +34,10 @@ import { readTar, writeTar } from '../src/sources/tar.js';
 import { fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { startWatchdog } from './fuzz/watchdog.js';
+import { rng } from './fuzz/mutate.js';
 import { parseConrepSchema } from '../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 
-/** mulberry32: small, seedable, good enough to pick offsets. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function* mutations(orig: Uint8Array, lengthFields: Array<{ offset: number; size: 1 | 2 | 4 }>, seed: number, randomCount: number): Generator<Uint8Array> {
   // Truncations: every length for small tables; for large ones every length in the first

@@ -15,7 +15,7 @@
  * vendor:device ids. It holds no configuration space: capabilities stay unknown.
  */
 import { DecodeError } from '../errors.js';
-import type { LspciFunction, PciAddress } from './lspci-text.js';
+import { unreadDetails, type LspciFunction, type PciAddress } from './lspci-text.js';
 
 const LABEL = 'IOMMU group listing';
 
@@ -90,18 +90,7 @@ function emptyFunction(line: number, address: PciAddress): LspciFunction {
     vendorId: null,
     deviceId: null,
     revision: null,
-    subsystem: null,
-    attrs: new Map(),
-    driver: null,
-    modules: [],
-    iommuGroup: null,
-    physicalSlot: null,
-    bus: null,
-    regions: [],
-    interruptPin: null,
-    capabilities: [],
-    capabilitiesDenied: false,
-    config: null,
+    ...unreadDetails(),
   };
 }
 

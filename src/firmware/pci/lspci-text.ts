@@ -62,6 +62,24 @@ export interface LspciFunction {
   config: Uint8Array | null;
 }
 
+/** The fields a record's header line does not give: filled from its detail lines, if it has any. */
+export function unreadDetails(): Pick<LspciFunction, 'subsystem' | 'attrs' | 'driver' | 'modules' | 'iommuGroup' | 'physicalSlot' | 'bus' | 'regions' | 'interruptPin' | 'capabilities' | 'capabilitiesDenied' | 'config'> {
+  return {
+    subsystem: null,
+    attrs: new Map(),
+    driver: null,
+    modules: [],
+    iommuGroup: null,
+    physicalSlot: null,
+    bus: null,
+    regions: [],
+    interruptPin: null,
+    capabilities: [],
+    capabilitiesDenied: false,
+    config: null,
+  };
+}
+
 export interface LspciCapture {
   functions: LspciFunction[];
   /** Whether any function had "Kernel driver in use" / "IOMMU group" lines: tells null from unknown. */
@@ -212,18 +230,7 @@ export function parseLspci(text: string): LspciCapture {
         line: i + 1,
         address,
         ...h,
-        subsystem: null,
-        attrs: new Map(),
-        driver: null,
-        modules: [],
-        iommuGroup: null,
-        physicalSlot: null,
-        bus: null,
-        regions: [],
-        interruptPin: null,
-        capabilities: [],
-        capabilitiesDenied: false,
-        config: null,
+        ...unreadDetails(),
       };
       functions.push(cur);
       cap = null;
@@ -375,18 +382,7 @@ function machineFunction(line: number, address: PciAddress, cls: string, vendor:
     vendorId,
     deviceId,
     revision: rev !== null && /^[0-9a-fA-F]{2}$/.test(rev) ? parseInt(rev, 16) : null,
-    subsystem: null,
-    attrs: new Map(),
-    driver: null,
-    modules: [],
-    iommuGroup: null,
-    physicalSlot: null,
-    bus: null,
-    regions: [],
-    interruptPin: null,
-    capabilities: [],
-    capabilitiesDenied: false,
-    config: null,
+    ...unreadDetails(),
   };
 }
 

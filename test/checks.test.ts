@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
+import { readBootFacts } from '../src/sources/boot.js';
+import { treeFs } from '../src/sources/fs.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
@@ -329,5 +331,21 @@ describe('20. kernel command-line fixes quote what is there', () => {
     const e = await run('explain', '05:00.0', ...DL380E, '--kernel', '6.8.12-4-pve', '--cmdline', 'ro quiet intel_iommu=on iommu=pt');
     assert.match(e.out, /Change intel_iommu=on to intel_iommu=on,relax_rmrr on the kernel command line/);
     assert.doesNotMatch(e.out, /Add intel_iommu=on/);
+  });
+});
+
+describe('sysfs attributes are read, not judged by their stat size', () => {
+  // Every sysfs attribute reports st_size 4096 whatever it holds (fs/sysfs/file.c), so a reader
+  // that checks the size first never reads allow_unsafe_interrupts on a real host.
+  it('allow_unsafe_interrupts = Y through an Fs whose files all stat as 4096 bytes', () => {
+    const root = tree('6.8.12-4-pve', 'ro quiet');
+    try {
+      put(root, 'sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts', 'Y\n');
+      const t = treeFs(root);
+      const sysfsLike = { ...t, statSync: (p: string) => ({ ...t.statSync(p), size: 4096 }) };
+      assert.equal(readBootFacts(sysfsLike, root, '6.8.12-4-pve').vfioAllowUnsafeInterrupts, true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -8,41 +8,22 @@ import { execFileSync } from 'node:child_process';
 import { basename, join, posix } from 'node:path';
 import type { HostFacts } from '../host/model.js';
 import type { Fs } from './fs.js';
+import { listDir, optional, pciOnPath, readLink, readText } from './tree-read.js';
 
 export type BootDiskFacts = Pick<HostFacts, 'bootDiskFunctions' | 'bootDiskEvidence' | 'bootDiskUnknown' | 'zpoolStatus'>;
 
 /** In a capture or host tree, `zpool status -P` output is kept in this file at its root. */
 export const ZPOOL_STATUS_FILE = 'zpool-status-P.txt';
 
-const PCI_ADDR = /^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 /** dm on md on dm…: real stacks are a few levels deep. */
 const MAX_DEPTH = 8;
-const MAX_TEXT = 1 << 20;
+/** `zpool status -P` of one pool: a line per vdev, far below this. */
+const ZPOOL_OUTPUT_MAX = 1 << 20;
 
-function readText(fs: Fs, path: string): string | undefined {
-  try {
-    const b = fs.readFileSync(path);
-    return b.length > MAX_TEXT ? undefined : new TextDecoder().decode(b);
-  } catch {
-    return undefined;
-  }
-}
-
-function list(fs: Fs, path: string): string[] {
-  try {
-    return fs.readdirSync(path);
-  } catch {
-    return [];
-  }
-}
-
-function link(fs: Fs, path: string): string | undefined {
-  try {
-    return fs.readlinkSync(path);
-  } catch {
-    return undefined;
-  }
-}
+// The boot disk only adds to the survey: whatever cannot be read leaves it unknown, never an error.
+const text = (fs: Fs, path: string) => optional(() => readText(fs, path));
+const list = (fs: Fs, path: string) => optional(() => listDir(fs, path)) ?? [];
+const link = (fs: Fs, path: string) => optional(() => readLink(fs, path));
 
 /** The mount of `/`: the last one listed wins (it is mounted over the others). */
 export function rootMount(mounts: string): { source: string; fsType: string } | undefined {
@@ -87,7 +68,7 @@ function blockToPci(fs: Fs, root: string, name: string, ev: string[], unresolved
   }
   seen.add(name);
   const sys = link(fs, join(root, 'sys/class/block', name));
-  const pci = sys?.split('/').filter((s) => PCI_ADDR.test(s)) ?? [];
+  const pci = sys === undefined ? [] : pciOnPath(sys);
   if (pci.length > 0) {
     ev.push(`${name} → ${pci.at(-1)} (/sys/class/block/${name})`);
     return [pci.at(-1)!];
@@ -112,20 +93,20 @@ function blockToPci(fs: Fs, root: string, name: string, ev: string[], unresolved
 
 /** `zpool status -P <pool>`: from the tree's saved copy, or run on the live host. */
 function zpoolStatus(fs: Fs, root: string, pool: string): { text: string; from: string } | undefined {
-  const saved = readText(fs, join(root, ZPOOL_STATUS_FILE));
+  const saved = text(fs, join(root, ZPOOL_STATUS_FILE));
   if (saved !== undefined) return { text: saved, from: ZPOOL_STATUS_FILE };
   // Only on the running host: a tree or capture carries its own copy (or none).
   if (root !== '/' || fs.live !== true) return undefined;
   try {
-    const text = execFileSync('zpool', ['status', '-P', pool], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: MAX_TEXT });
-    return { text, from: `zpool status -P ${pool}` };
+    const out = execFileSync('zpool', ['status', '-P', pool], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: ZPOOL_OUTPUT_MAX });
+    return { text: out, from: `zpool status -P ${pool}` };
   } catch {
     return undefined;
   }
 }
 
 export function readBootDisk(fs: Fs, root: string): BootDiskFacts {
-  const mounts = readText(fs, join(root, 'proc/mounts')) ?? readText(fs, join(root, 'proc/self/mounts'));
+  const mounts = text(fs, join(root, 'proc/mounts')) ?? text(fs, join(root, 'proc/self/mounts'));
   if (mounts === undefined) return { bootDiskUnknown: 'the mount table (/proc/mounts) was not read' };
   const m = rootMount(mounts);
   if (!m) return { bootDiskUnknown: '/proc/mounts lists no mount of /' };

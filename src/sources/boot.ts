@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Bootloader, HostFacts, KernelConfig } from '../host/model.js';
 import type { Fs } from './fs.js';
+import { optional, readText } from './tree-read.js';
 
 /** The files this module reads, relative to the root (the capture must include them). */
 export const BOOT_FILES = {
@@ -22,18 +23,10 @@ export const BOOT_FILES = {
 
 /** A kernel config is a few hundred KB; anything far bigger is not one. */
 const MAX_CONFIG_BYTES = 4 << 20;
+/** A module parameter file: "Y\n" or "N\n". */
+const MODULE_PARAM_MAX = 16;
 /** The options the IOMMU advice may quote. */
 const IOMMU_OPTION = /^(CONFIG_(?:INTEL_IOMMU|AMD_IOMMU|IOMMU_DEFAULT|IRQ_REMAP|VFIO)[A-Z0-9_]*)/;
-
-function readSmall(fs: Fs, path: string, max: number): string | undefined {
-  try {
-    const st = fs.statSync(path);
-    if (!st.isFile() || st.size > max) return undefined;
-    return new TextDecoder().decode(fs.readFileSync(path));
-  } catch {
-    return undefined;
-  }
-}
 
 /** `CONFIG_X=y` and `# CONFIG_X is not set` lines of the IOMMU options. */
 export function parseKernelConfig(path: string, text: string): KernelConfig {
@@ -68,11 +61,12 @@ export function readBootFacts(fs: Fs, root: string, kernelRelease: string | unde
   if (bootloader) out.bootloader = bootloader;
   if (kernelRelease && !kernelRelease.includes('/')) {
     const rel = BOOT_FILES.kernelConfig(kernelRelease);
-    const text = readSmall(fs, join(root, rel), MAX_CONFIG_BYTES);
+    const text = optional(() => readText(fs, join(root, rel), MAX_CONFIG_BYTES));
     if (text !== undefined) out.kernelConfig = parseKernelConfig(`/${rel}`, text);
   }
   // A bool module parameter reads "Y" or "N"; absent when the module is not loaded.
-  const v = readSmall(fs, join(root, BOOT_FILES.unsafeInterrupts), 16)?.trim();
+  // Read, not stat: a sysfs attribute reports 4096 bytes whatever it holds.
+  const v = optional(() => readText(fs, join(root, BOOT_FILES.unsafeInterrupts), MODULE_PARAM_MAX))?.trim();
   if (v === 'Y' || v === 'N') out.vfioAllowUnsafeInterrupts = v === 'Y';
   return out;
 }

@@ -19,64 +19,14 @@ import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedR
 import { readBootDisk } from './boot-disk.js';
 import { readBootFacts } from './boot.js';
 import { SourceError } from './errors.js';
-import { realFs, sourceErrorFrom, treeFs, type Fs } from './fs.js';
+import { realFs, treeFs, type Fs } from './fs.js';
+import { listDir, PCI_ADDR, pciOnPath, readBytes, readLink, readLinkBase, readText } from './tree-read.js';
 
 // include/linux/ioport.h
 const IORESOURCE_IO = 0x100;
 const IORESOURCE_MEM = 0x200;
 const IORESOURCE_PREFETCH = 0x2000;
 const IORESOURCE_MEM_64 = 0x100000;
-
-const PCI_ADDR = /^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
-
-/** Errors that mean "this file is not there" in sysfs/procfs: the fact stays unknown. */
-const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'EINVAL', 'ENXIO']);
-
-/**
- * Read a file's bytes; undefined if it does not exist; SourceError('permission') if denied.
- * Anything else (a FIFO, a link leaving the tree, an I/O error) is a one-line SourceError.
- */
-function readBytes(fs: Fs, path: string): Uint8Array | undefined {
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (ABSENT.has(code)) return undefined;
-    if (code === 'EACCES' || code === 'EPERM') throw new SourceError('permission', path, `${path}: permission denied`);
-    throw sourceErrorFrom(e, path, 'host tree');
-  }
-}
-
-/** Read a small text file; undefined if it does not exist; throws SourceError('permission') if denied. */
-function readText(fs: Fs, path: string): string | undefined {
-  const b = readBytes(fs, path);
-  return b === undefined ? undefined : new TextDecoder().decode(b);
-}
-
-/** A symbolic link's target; undefined when it is not a link (or not there). */
-function readLink(fs: Fs, path: string): string | undefined {
-  try {
-    return fs.readlinkSync(path);
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    return undefined;
-  }
-}
-
-function readLinkBase(fs: Fs, path: string): string | null {
-  const t = readLink(fs, path);
-  return t === undefined ? null : basename(t);
-}
-
-function listDir(fs: Fs, path: string): string[] | undefined {
-  try {
-    return fs.readdirSync(path);
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    return undefined;
-  }
-}
 
 /** A sysfs number ("0x8086", "4"): anything else in a host tree is bad input. */
 function sysfsNumber(path: string, text: string): number {
@@ -124,11 +74,6 @@ function configFromIds(vendor: number, device: number, classCode: number): PciCo
     bridge: null,
     ...capabilitiesUnread(),
   };
-}
-
-/** PCI functions on the sysfs path of a block or net device: the last one is its controller. */
-function pciOnPath(link: string): string[] {
-  return link.split('/').filter((s) => PCI_ADDR.test(s));
 }
 
 /** Stacked devices (bonds, bridges, VLANs) nest at most a few levels. */

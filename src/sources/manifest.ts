@@ -60,6 +60,8 @@ export const MANIFEST: readonly ManifestEntry[] = [
   { path: 'proc/cmdline', max: PAGE, redact: 'cmdline' },
   // systemd-boot / proxmox-boot-tool's command line: the same parameters as /proc/cmdline.
   { path: 'etc/kernel/cmdline', max: PAGE, redact: 'cmdline' },
+  // The running kernel's build configuration (boot.ts): a few hundred KiB.
+  { path: 'boot/*', max: 4 * MiB, redact: 'text' },
   { path: 'proc/mounts', max: 16 * MiB, redact: 'mounts' },
   { path: 'proc/self/mounts', max: 16 * MiB, redact: 'mounts' },
   { path: 'proc/net/route', max: 4 * MiB, redact: 'route' },

@@ -59,17 +59,14 @@ export interface SmbiosRedaction {
   blanked: string[];
 }
 
-/** [start, end) of each string of a structure, walked on the bytes. */
-function stringSpans(table: Uint8Array, s: RawStructure): Array<[number, number]> {
-  const spans: Array<[number, number]> = [];
+/** [start, end) of each string of a structure: the walk kept them as latin1, one character per byte. */
+function stringSpans(s: RawStructure): Array<[number, number]> {
   let p = s.offset + s.length;
-  while (p < table.length && table[p] !== 0) {
-    const start = p;
-    while (p < table.length && table[p] !== 0) p++;
-    spans.push([start, p]);
-    p++;
-  }
-  return spans;
+  return s.strings.map((str): [number, number] => {
+    const span: [number, number] = [p, p + str.length];
+    p += str.length + 1;
+    return span;
+  });
 }
 
 /** The string numbers (1-based) named by byte fields at these offsets; 0 means "no string". */
@@ -98,7 +95,7 @@ export function redactSmbios(entryPoint: Uint8Array, table: Uint8Array): SmbiosR
   const keptOemStrings: string[] = [];
   const blanked: string[] = [];
   for (const s of raws) {
-    const spans = stringSpans(t, s);
+    const spans = stringSpans(s);
     let blank: Set<number>;
     if (s.type >= OEM_TYPES_FROM) {
       const harmless = hpe ? new Set(stringRefs(t, s, HPE_HARMLESS_STRINGS[s.type] ?? [])) : new Set<number>();

@@ -108,10 +108,13 @@ function style(io: Io, o: SurveyOptions): Style {
 /** Bridges and host bridges are shown with --all but are never candidates for assignment. */
 const isCandidate = (r: DeviceReport) => !r.device.isBridge && !r.device.isHostBridge;
 
-/** 1 when a shown candidate is blocked for the target; bridges never decide it. */
-export function surveyExit(sv: Survey, t: Target, all: boolean): ExitCode {
+/**
+ * 1 when a shown candidate is blocked for the target; bridges never decide it — unless
+ * `--device`/`--class` asked about exactly these devices (`asked`), bridges included.
+ */
+export function surveyExit(sv: Survey, t: Target, all: boolean, asked = false): ExitCode {
   if (sv.hostFindings.some((f) => f.code === 'IOMMU_ABSENT')) return EXIT.ABSENT;
-  const shown = sv.devices.filter((r) => (all || !r.hidden) && isCandidate(r));
+  const shown = asked ? sv.devices : sv.devices.filter((r) => (all || !r.hidden) && isCandidate(r));
   return shown.some((r) => r.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
 }
 
@@ -147,9 +150,7 @@ export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): Exi
   const sv = filtered ?? full;
   if (o.json) io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
-  // A filter asks about exactly those devices, bridges included when named.
-  if (filtered) return sv.hostFindings.some((f) => f.code === 'IOMMU_ABSENT') ? EXIT.ABSENT : sv.devices.some((r) => r.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
-  return surveyExit(sv, t, o.all ?? false);
+  return surveyExit(sv, t, o.all ?? false, filtered !== null);
 }
 
 export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = realFs): ExitCode {

@@ -71,13 +71,15 @@ export function iommuState(host: Host): IommuState {
  */
 export function bootParameterFix(host: Host, rank: number, param: string, why: string, risk: Fix['risk'] = 'low'): Fix {
   const b = host.bootloader;
-  const grub = [`# GRUB: add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then`, `update-grub && reboot`];
-  const pbt = [`# systemd-boot via proxmox-boot-tool: add it to the single line of /etc/kernel/cmdline, then`, `proxmox-boot-tool refresh && reboot`];
+  const grubEdit = 'add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then';
+  const cmdlineEdit = 'add it to the single line of /etc/kernel/cmdline, then';
+  const grub = [`# GRUB: ${grubEdit}`, 'update-grub && reboot'];
+  const pbt = [`# systemd-boot via proxmox-boot-tool: ${cmdlineEdit}`, 'proxmox-boot-tool refresh && reboot'];
   let commands: string[];
   let which: string;
   if (b === undefined) {
     which = 'The bootloader is unknown from these files: use the lines for the one the host boots with.';
-    commands = [grub[0]!.replace('# GRUB:', '# GRUB (Debian, Ubuntu, Proxmox with GRUB):'), grub[1]!, pbt[0]!.replace('# systemd-boot via proxmox-boot-tool:', '# systemd-boot (Proxmox on ZFS/UEFI):'), pbt[1]!];
+    commands = [`# GRUB (Debian, Ubuntu, Proxmox with GRUB): ${grubEdit}`, grub[1]!, `# systemd-boot (Proxmox on ZFS/UEFI): ${cmdlineEdit}`, pbt[1]!];
   } else if (b.kind === 'systemd-boot') {
     which = `This host boots with systemd-boot (${b.evidence.join('; ')}).`;
     commands = b.proxmoxBootTool ? pbt : [`# systemd-boot: add it to the single line of /etc/kernel/cmdline, then reinstall the boot entry`, `kernel-install add "$(uname -r)" "/boot/vmlinuz-$(uname -r)" && reboot`];

@@ -68,7 +68,7 @@ function lines(text: string): Array<{ body: string; eol: string }> {
   return out;
 }
 
-const join_ = (ls: Array<{ body: string; eol: string }>) => ls.map((l) => l.body + l.eol).join('');
+const joinLines = (ls: Array<{ body: string; eol: string }>) => ls.map((l) => l.body + l.eol).join('');
 
 /** systemd-boot: the line that carries the command line (the one with intel_iommu=, else the first). */
 function planCmdline(text: string): { after: string } | { problem: string } {
@@ -81,7 +81,7 @@ function planCmdline(text: string): { after: string } | { problem: string } {
   const r = addRelaxInPlace(target.body);
   if ('problem' in r) return r;
   target.body = r.value;
-  return { after: join_(ls) };
+  return { after: joinLines(ls) };
 }
 
 const GRUB_VAR = 'GRUB_CMDLINE_LINUX_DEFAULT';
@@ -127,7 +127,7 @@ function planGrub(text: string, dropIns: Array<{ name: string; text: string }>):
     const q = eff.parsed.quote || '"';
     line.body = `${head}${q}${r.value}${q}${eff.parsed.rest}`;
   }
-  const after = join_(ls);
+  const after = joinLines(ls);
   // Never "Done" for an edit grub would not see: read the result back the way it will.
   const check = effectiveGrub(after);
   if (!check || 'problem' in check || !/(^|\s)intel_iommu=\S*relax_rmrr/.test(check.parsed.value)) return { problem: `the edited /etc/default/grub would not give ${GRUB_VAR} relax_rmrr: edit it by hand` };

@@ -29,6 +29,7 @@ import { renderFields } from '../../src/report/format.js';
 import { SCHEMAS, toJson } from '../../src/report/json.js';
 import { renderSurvey, surveyJson, SURVEY_SCHEMA } from '../../src/report/survey.js';
 import { readCapture } from '../../src/sources/capture-archive.js';
+import { readCaptureFiles } from '../../src/sources/capture-files.js';
 import { functionsFromLspci } from '../../src/sources/capture-files.js';
 import { collect } from '../../src/sources/collect.js';
 import { realFs } from '../../src/sources/fs.js';
@@ -89,6 +90,18 @@ const SMALL_LSPCI = [
   'pciutils-bridge-ctl-vga16.dump.txt',
   'fujitsu-esprimo-p8010-pciutils-tree.lspci39-vvv.txt',
 ];
+
+/** The Arch wiki loop's output ("IOMMU Group N 00:01.0 …") from an lspci -vvnn capture with its "IOMMU group:" lines. */
+function archWikiListing(lspci: string): string {
+  const out: string[] = [];
+  let header: string | null = null;
+  for (const l of lspci.split('\n')) {
+    if (/^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] /.test(l)) header = l;
+    const g = /^\tIOMMU group: (\d+)/.exec(l);
+    if (g && header) out.push(`IOMMU Group ${g[1]} ${header}`);
+  }
+  return out.join('\n') + '\n';
+}
 
 let captureDir: string | null = null;
 function captureFile(bytes: Uint8Array): string {
@@ -231,6 +244,21 @@ export const READERS: Reader[] = [
     run: (b) => {
       const { image, platform } = imageFromFile(latin1(b));
       writeConrepSettings(readSettings(image, builtinRmrdsSchema(), platform, [['version', 'fuzz']]));
+    },
+  },
+  {
+    // `survey --lspci FILE` as users paste it: IOMMU group listings (Arch wiki, ls-iommu), lspci -mm -nn,
+    // through the real file reader (encoding detection, kind detection, refusals) and the survey.
+    name: 'lspci-paste',
+    text: true,
+    seeds: () => [
+      fixtureBytes('logs', 'hp-proliant-dl380p-gen8-hernad.iommu-groups.txt'),
+      ...fixtureFiles('pci/machine', 'nn.txt').map((f) => fixtureBytes('pci/machine', f)),
+      ...fixtureFiles('pci/iommu-groups', '').filter((d) => !d.includes('.')).map((d) => bytesOf(archWikiListing(fixtureText('pci/iommu-groups', d, 'lspci-vvnn.txt')))),
+    ],
+    run: (b) => {
+      const sv = runSurvey(buildHost(readCaptureFiles({ lspci: captureFile(b) })));
+      JSON.parse(toJson(SURVEY_SCHEMA, surveyJson(sv, 'vfio')));
     },
   },
   {

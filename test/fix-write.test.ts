@@ -223,6 +223,37 @@ describe('write faults at every write of the fix path', () => {
   }
 });
 
+/** Whether this machine lets a test mount a tmpfs in a private mount namespace (root, util-linux). */
+function canMountPrivately(): boolean {
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+describe('the host\'s own faults: a real full and a real read-only state filesystem', () => {
+  // The injected faults above cover every write; these are the kernel's own ENOSPC and EROFS,
+  // from a tmpfs mounted over the state directory in a mount namespace of the child alone.
+  const cases = {
+    full: 'mount -t tmpfs -o size=16k,mode=0700 tmpfs "$SD" && (dd if=/dev/zero of="$SD/filler" bs=4k 2>/dev/null || true)',
+    'read-only': 'mount -t tmpfs -o size=64k,mode=0700 tmpfs "$SD" && mount -o remount,ro "$SD"',
+  };
+  for (const [name, prep] of Object.entries(cases)) {
+    it(`${name}: exit 3, one line naming the state directory, firmware unchanged, conrep -l never run`, (t) => {
+      if (!canMountPrivately()) return t.skip('cannot mount a tmpfs in a private mount namespace here (needs root and unshare)');
+      const h = hpeHost(tmp());
+      mkdirSync(h.stateDir, { recursive: true });
+      const before = nvramByte(h, SLOT2);
+      const cli = [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...apply(h)].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', `set -e; ${prep}; exec ${cli}`], { cwd: ROOT, env: { ...process.env, ...env(h), SD: h.stateDir }, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, EXIT.ENVIRONMENT, r.stderr);
+      assert.equal(oneLine(r.stderr).length, 1, r.stderr);
+      assert.ok(r.stderr.includes(h.stateDir), r.stderr);
+      assert.match(r.stderr, name === 'full' ? /ENOSPC|no space/i : /EROFS|read-only/i);
+      assert.equal(nvramByte(h, SLOT2), before);
+      assert.ok(!calls(h).includes('-l'), `conrep calls: ${calls(h).join(', ')}`);
+    });
+  }
+});
+
 describe('the state directory: no links followed, no name reused, ours only', () => {
   function victim(dir: string) {
     const v = join(dir, 'victim');

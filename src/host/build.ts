@@ -111,6 +111,7 @@ function buildDevice(f: FunctionFacts, address: string, x: DeviceContext): Devic
     rmrr: x.rmrr ? (x.rmrr.hits.get(address) ?? []) : x.facts.dmar === null ? [] : undefined,
     ivmd: x.ivmd?.get(address) ?? [],
     netInterfaces: f.sysfs?.netInterfaces,
+    isVirtualFunction: f.sysfs?.physfn === undefined ? undefined : f.sysfs.physfn !== null,
     sriov: sriovOf(f),
   };
 }

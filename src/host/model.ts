@@ -172,6 +172,8 @@ export interface Device {
   rmrr: RmrrHit[] | undefined;
   ivmd: IvmdHit[];
   netInterfaces: string[] | undefined;
+  /** An SR-IOV Virtual Function (sysfs physfn); undefined when not known. */
+  isVirtualFunction: boolean | undefined;
   sriov: { totalVfs: number; numVfs: number } | null | undefined;
 }
 

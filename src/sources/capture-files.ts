@@ -8,7 +8,7 @@ import { acpiTableFromBytes } from '../firmware/acpi/input.js';
 import { decodeIvrsTable, type Ivrs } from '../firmware/acpi/ivrs.js';
 import { parseAcpiTable } from '../firmware/acpi/table.js';
 import { decodePciConfig } from '../firmware/pci/config.js';
-import { configFromLspci, parseLspci, parseLspciInput, type LspciCapture } from '../firmware/pci/lspci-text.js';
+import { configFromLspci, lspciCaptureKind, parseLspci, parseLspciInput, type LspciCapture } from '../firmware/pci/lspci-text.js';
 import { decodeTextInput, describeText } from '../firmware/text.js';
 import { DecodeError } from '../firmware/errors.js';
 import { decodeDmidecodeText } from '../firmware/smbios/dmidecode-text.js';
@@ -45,10 +45,11 @@ export function functionsFromLspci(t: string): FunctionFacts[] {
 }
 
 export function functionsFromCapture(cap: LspciCapture): FunctionFacts[] {
+  const kind = lspciCaptureKind(cap.functions);
   return cap.functions.map((fn) => {
     // 256+ bytes of hex hold the capability list: decode the bytes themselves.
     if (fn.config && fn.config.length >= 256) return { address: fn.address, config: decodePciConfig(fn.config), configSource: 'bytes' as const, lspci: fn };
-    const fromText = configFromLspci(fn);
+    const fromText = configFromLspci(fn, kind);
     if (fn.config && fn.config.length >= 64) {
       // 64 bytes: the header from the bytes, the capabilities from lspci's words.
       const head = decodePciConfig(fn.config);

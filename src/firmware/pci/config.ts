@@ -236,6 +236,11 @@ export interface PciConfig {
   ats: AtsCap | null | undefined;
   sriov: SriovCap | null | undefined;
   aer: boolean | undefined;
+  /**
+   * Intel ICH/PCH LPC bridge (device 31 function 0): the Root Complex Base Address register.
+   * Linux's PCH ACS quirk needs its enable bit; only present when the bytes reach offset 0xF0.
+   */
+  lpcRcba?: number;
 }
 
 const LABEL = 'PCI config';
@@ -297,6 +302,12 @@ export function capabilitiesUnread(): Pick<PciConfig, 'capabilities' | 'extended
     aer: undefined,
   };
 }
+
+const INTEL_VENDOR = 0x8086;
+/** Class 06 01: ISA bridge, which is what the LPC controller reports. */
+const ISA_BRIDGE_CLASS = 0x0601;
+/** LPC controller's RCBA register offset (Intel PCH datasheets, D31:F0 F0h). */
+const INTEL_LPC_RCBA = 0xf0;
 
 export function decodePciConfig(bytes: Uint8Array): PciConfig {
   const v = new ByteView(bytes, LABEL);
@@ -366,6 +377,9 @@ export function decodePciConfig(bytes: Uint8Array): PciConfig {
     cfg.extendedCapabilities = [];
     cfg.acs = cfg.ari = cfg.ats = cfg.sriov = null;
     cfg.aer = false;
+  }
+  if (h.vendorId === INTEL_VENDOR && cfg.classCode >> 8 === ISA_BRIDGE_CLASS && bytes.length >= INTEL_LPC_RCBA + 4) {
+    cfg.lpcRcba = v.u32(INTEL_LPC_RCBA, 'LPC RCBA');
   }
   return cfg;
 }

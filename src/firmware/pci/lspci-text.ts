@@ -608,13 +608,25 @@ function acsRaw(bits: AcsBit[]): number {
   return bits.reduce((v, b) => v | (1 << ACS_BITS.indexOf(b)), 0);
 }
 
+/** What the whole capture shows about how lspci ran. */
+export interface LspciCaptureKind {
+  /** Some function lists an extended capability and none was denied: lspci read the 4 KiB space as root. */
+  extendedSpaceRead: boolean;
+}
+
+export function lspciCaptureKind(functions: readonly LspciFunction[]): LspciCaptureKind {
+  return { extendedSpaceRead: functions.some((f) => f.capabilities.some((c) => c.extended)) && !functions.some((f) => f.capabilitiesDenied) };
+}
+
 /**
  * What lspci's text says, in the shape of the byte decoder's PciConfig. Fields lspci
  * did not show stay undefined (unknown) — e.g. capabilities when lspci ran without root.
  */
-export function configFromLspci(f: LspciFunction): PciConfig {
-  const known = f.capabilities.length > 0 || (!f.capabilitiesDenied && f.attrs.has('Status') && /Cap-/.test(f.attrs.get('Status')!));
-  const extendedKnown = known && f.capabilities.some((c) => c.extended);
+export function configFromLspci(f: LspciFunction, capture?: LspciCaptureKind): PciConfig {
+  // In a run that read extended config space (root, MMCONFIG), what lspci lists is all there is.
+  const complete = capture?.extendedSpaceRead === true && !f.capabilitiesDenied && f.attrs.has('Status');
+  const known = f.capabilities.length > 0 || complete || (!f.capabilitiesDenied && f.attrs.has('Status') && /Cap-/.test(f.attrs.get('Status')!));
+  const extendedKnown = known && (f.capabilities.some((c) => c.extended) || complete);
   const caps: CapabilityEntry[] = [];
   const ecaps: CapabilityEntry[] = [];
   const cfg: PciConfig = {

@@ -1,0 +1,53 @@
+/** The kernel's IOMMU grouping, predicted from the Host's config space (see ./engine.ts). */
+import { formGroups, type Grouping, type GroupingDevice } from './engine.js';
+import { parseAcsParams, type AcsParams } from './params.js';
+import { iommuCoverage } from './coverage.js';
+import type { Device, Host } from '../model.js';
+
+export { formGroups, ivrsAliases } from './engine.js';
+export type { DeviceGrouping, Grouping, GroupingDevice, GroupingOptions, Hop, PredictedGroup } from './engine.js';
+export { parseAcsParams, parseOverride, type AcsOverride, type AcsParams } from './params.js';
+export { ACS_QUIRKS, INTEL_PCH_ROOT_PORTS } from './acs-quirks.js';
+export { DMA_ALIAS_QUIRKS } from './dma-alias-quirks.js';
+
+/** One function as the engine sees it. */
+export function groupingDevice(d: Device): GroupingDevice {
+  const c = d.config;
+  return {
+    address: d.address,
+    pci: d.pci,
+    vendor: c.vendorId,
+    device: c.deviceId,
+    subsystem: [c.subsystemVendorId, c.subsystemId],
+    classCode: c.classCode,
+    pcieType: c.pcie === undefined ? undefined : c.pcie === null ? null : c.pcie.portType,
+    multifunctionBit: c.multifunction,
+    isVf: d.isVirtualFunction === true,
+    acs: c.acs === undefined ? undefined : c.acs === null ? null : { capability: c.acs.capabilityRaw, control: c.acs.controlRaw },
+    isBridge: d.isBridge,
+    parent: d.parent,
+    lpcRcba: c.lpcRcba,
+  };
+}
+
+/** Does this kernel carry the out-of-tree pcie_acs_override patch? */
+export function overridePatchOf(host: Pick<Host, 'kernel'>): 'yes' | 'no' | 'unknown' {
+  const k = host.kernel;
+  if (!k) return 'unknown';
+  if (k.pve || /zen|liquorix/i.test(k.release)) return 'yes';
+  // Other enthusiast kernels (xanmod, …) may carry it too.
+  if (/xanmod|cachyos|tkg/i.test(k.release)) return 'unknown';
+  return 'no';
+}
+
+/** The groups the kernel would form on this host with the IOMMU on (optionally with other ACS parameters). */
+export function predictGroups(host: Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress'>, params?: AcsParams): Grouping {
+  const coverage = iommuCoverage(host);
+  return formGroups(host.devices.map(groupingDevice), {
+    covered: (a) => coverage(host.byAddress.get(a)!),
+    kernel: host.kernel,
+    params: params ?? parseAcsParams(host.cmdline),
+    ivrs: host.ivrs,
+    overridePatch: overridePatchOf(host),
+  });
+}

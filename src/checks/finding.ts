@@ -73,6 +73,8 @@ export const CATALOG = {
   GROUP_SHARED: { title: 'Its IOMMU group holds other devices that must go with it', effect: e('warn', 'none', 'none') },
   GROUP_HOST_CRITICAL: { title: 'Its IOMMU group holds a device the host needs', effect: e('block', 'none', 'none') },
   GROUP_UNKNOWN: { title: 'Its IOMMU group is unknown', effect: e('warn', 'none', 'none') },
+  GROUP_PREDICTED_UNCERTAIN: { title: 'Predicted to have its own IOMMU group, on facts the capture lacks', effect: e('warn', 'none', 'none') },
+  GROUPS_DIFFER_FROM_PREDICTION: { title: "The kernel's IOMMU groups differ from what config space predicts", effect: e('info', 'none', 'none') },
   NO_IOMMU_GROUP: { title: 'The kernel put it in no IOMMU group', effect: e('block', 'none', 'none') },
   ACS_MISSING_UPSTREAM: { title: 'A port above it lacks Access Control Services', effect: e('info', 'block', 'none') },
   // The function itself.

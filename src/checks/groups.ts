@@ -4,83 +4,138 @@ import type { Device, Host } from '../host/model.js';
 import { finding, type Finding } from './finding.js';
 import { hostCriticalReason } from './host-critical.js';
 import type { IommuState } from './iommu.js';
+import { REQ_ACS_FLAGS, acsNames } from '../host/grouping/acs-bits.js';
+import { compareGroups } from '../host/grouping/compare.js';
+
+/** The group a device is in: the kernel's when the capture has it, else the prediction. */
+export interface GroupView {
+  basis: 'kernel' | 'predicted';
+  /** "IOMMU group 12" or "predicted group 0000:00:1c.0". */
+  name: string;
+  members: string[];
+  /** For predictions: what they rest on that the capture does not show ([] = certain). */
+  uncertain: string[];
+}
+
+export function groupView(d: Device, host: Host): GroupView | null | undefined {
+  if (d.iommuGroup === null) return null;
+  if (d.iommuGroup !== undefined) {
+    const g = host.groups?.get(d.iommuGroup);
+    return g ? { basis: 'kernel', name: `IOMMU group ${d.iommuGroup}`, members: g.devices, uncertain: [] } : undefined;
+  }
+  const p = host.predicted.byDevice.get(d.address);
+  if (!p) return host.predicted.uncovered.includes(d.address) ? null : undefined;
+  return { basis: 'predicted', name: `predicted group ${p.group.label}`, members: p.group.members, uncertain: p.group.uncertain };
+}
+
+/** A prediction needs the function's and its bridges' capabilities (root-run lspci, or 256+ bytes). */
+function capabilitiesKnown(d: Device, host: Host): boolean {
+  const seen = new Set<string>();
+  for (let cur: Device | undefined = d; cur && !seen.has(cur.address); cur = cur.parent ? host.byAddress.get(cur.parent) : undefined) {
+    seen.add(cur.address);
+    if (cur.config.capabilities === undefined) return false;
+  }
+  return d.parent !== undefined;
+}
+
+const predictedNote = (v: GroupView) =>
+  v.basis === 'kernel' ? [] : [`predicted from config space as Linux forms groups (the capture has no group data)${v.uncertain.length ? '; it rests on what the capture does not show:' : ''}`, ...v.uncertain.map((u) => `  unknown: ${u}`)];
 
 export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<string, string>): Finding[] {
   if (d.isBridge || s.kernelEnabled === false || s.firmware === 'absent') return [];
-  if (d.iommuGroup === undefined) {
-    return [finding('GROUP_UNKNOWN', d.address, 'Its IOMMU group is unknown: the capture has no group data.', [], [
-      { rank: 1, title: 'Capture the groups', risk: 'none', detail: '`assignable collect` on the host, or `lspci -nnvvv` from lspci 3.6+.' },
+  const v = groupView(d, host);
+  if (v === undefined || (v?.basis === 'predicted' && !capabilitiesKnown(d, host))) {
+    return [finding('GROUP_UNKNOWN', d.address, 'Its IOMMU group is unknown: the capture has no group data and too little config space to predict it.', [], [
+      { rank: 1, title: 'Capture the groups', risk: 'none', detail: '`assignable collect` on the host, or `lspci -nnvvv` from lspci 3.6+ run as root.' },
     ])];
   }
-  if (d.iommuGroup === null) {
-    return [finding('NO_IOMMU_GROUP', d.address, 'The kernel put this function in no IOMMU group: no IOMMU translates its DMA, so VFIO cannot take it.', ['sysfs: no iommu_group link'])];
+  if (v === null) {
+    return d.iommuGroup === null
+      ? [finding('NO_IOMMU_GROUP', d.address, 'The kernel put this function in no IOMMU group: no IOMMU translates its DMA, so VFIO cannot take it.', ['sysfs: no iommu_group link'])]
+      : [finding('NO_IOMMU_GROUP', d.address, 'No IOMMU unit covers this function (DMAR DRHD scopes / IVRS device entries), so the kernel will give it no IOMMU group and VFIO cannot take it.', ['predicted from the firmware tables (the capture has no group data)'])];
   }
-  const g = host.groups?.get(d.iommuGroup);
-  if (!g) return [];
-  const others = g.devices.filter((a) => a !== d.address).map((a) => host.byAddress.get(a)).filter((x): x is Device => !!x);
+  const others = v.members.filter((a) => a !== d.address).map((a) => host.byAddress.get(a)).filter((x): x is Device => !!x);
   // Bridges may stay with the host; everything else goes with the device or is unbound.
   const endpoints = others.filter((o) => !o.isBridge);
-  if (endpoints.length === 0) return [];
+  if (endpoints.length === 0) {
+    if (v.uncertain.length === 0) return [];
+    return [finding('GROUP_PREDICTED_UNCERTAIN', d.address, `Predicted to have an IOMMU group of its own, but that rests on what the capture does not show.`, predictedNote(v), [
+      { rank: 1, title: 'Capture the groups', risk: 'none', detail: '`assignable collect` on the host, or `lspci -nnvvv` run as root with the IOMMU on.' },
+    ])];
+  }
   const critical = endpoints.map((o) => [o, hostCriticalReason(o, host, mgmt)] as const).filter(([, r]) => r !== null);
-  const list = endpoints.map((o) => `${o.address} ${o.name} — driver ${o.driver === undefined ? 'unknown' : (o.driver ?? 'none')}`);
+  // The bound driver matters (it must be unbound); "none" and "not captured" read alike here.
+  const list = [...endpoints.map((o) => `${o.address} ${o.name}${o.driver ? ` — driver ${o.driver}` : ''}`), ...predictedNote(v)];
+  const would = v.basis === 'predicted' ? ' would' : '';
   if (critical.length > 0) {
-    return [finding('GROUP_HOST_CRITICAL', d.address, `IOMMU group ${d.iommuGroup} also holds ${critical.map(([o, r]) => `${o.address} (${r})`).join(', ')}: the whole group goes to the VM, so the host would lose it.`, list, [
-      { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: 'Slots wired to the CPU usually sit behind ports with ACS; chipset slots often share one group.' },
-      { rank: 2, title: 'ACS override (Proxmox, linux-zen kernels)', risk: 'high', detail: 'pcie_acs_override=downstream,multifunction splits groups by pretending ports isolate peer-to-peer traffic; the kernel warns "This may allow non-IOMMU protected peer-to-peer DMA". See the ACS finding for whether it would help here.' },
+    return [finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${critical.map(([o, r]) => `${o.address} (${r})`).join(', ')}: the whole group goes to the VM, so the host would lose it.`, list, [
+      { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
+      { rank: 2, title: 'ACS override (Proxmox, linux-zen kernels)', risk: 'high', detail: 'Only where the ACS finding says it would change this group: pcie_acs_override makes the kernel pretend a port isolates peer-to-peer traffic; the kernel warns "This may allow non-IOMMU protected peer-to-peer DMA".' },
     ])];
   }
   const sameDevice = endpoints.every((o) => deviceKey(o.pci) === deviceKey(d.pci));
   return [finding('GROUP_SHARED', d.address, sameDevice
-    ? `IOMMU group ${d.iommuGroup} holds the other functions of this device too: pass them together (Proxmox "All Functions").`
-    : `IOMMU group ${d.iommuGroup} holds ${endpoints.length} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
+    ? `${cap(v.name)}${would ? ' would hold' : ' holds'} the other functions of this device too: pass them together (Proxmox "All Functions").`
+    : `${cap(v.name)}${would ? ' would hold' : ' holds'} ${endpoints.length} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
     { rank: 1, title: 'Pass the whole group to the VM', risk: 'medium', detail: 'Every endpoint of the group must be bound to vfio-pci.' },
-    { rank: 2, title: 'Move the card to a slot with its own group', risk: 'low', detail: '' },
+    { rank: 2, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
   ])];
 }
 
-const REQUIRED = ['SrcValid', 'ReqRedir', 'CmpltRedir', 'UpstreamFwd'] as const;
+const cap = (t: string) => t[0]!.toUpperCase() + t.slice(1);
 
-/** ACS on each Root Port and switch Downstream Port above the function (the flags Linux requires). */
+const isPort = (p: Device) => p.config.pcie?.portType === 0x4 || p.config.pcie?.portType === 0x6;
+
+const PORT_KIND: Record<number, string> = { 0x4: 'Root Port', 0x5: 'Upstream Port', 0x6: 'Downstream Port', 0x7: 'PCIe-to-PCI bridge', 0x8: 'PCI-to-PCIe bridge' };
+
+/**
+ * ACS on the bridges above the function, as the kernel judges them (src/host/grouping): a hop
+ * Linux does not isolate merges the groups below it; a hop Linux isolates only through a quirk
+ * has no (complete) ACS capability, which is what Hyper-V looks at.
+ */
 export function checkAcs(d: Device, host: Host, s: IommuState): Finding[] {
   if (d.isBridge || s.firmware === 'absent') return [];
   const hops: string[] = [];
-  let missing = 0;
-  let partial = 0;
-  let unknown = 0;
-  let cur = d.parent;
+  const failing: string[] = [];
+  const quirkOnly: string[] = [];
+  const incomplete: string[] = [];
+  let unknown = false;
   const seen = new Set<string>();
-  while (cur && !seen.has(cur)) {
+  for (let cur = d.parent; cur && !seen.has(cur); cur = host.byAddress.get(cur)?.parent) {
     seen.add(cur);
     const p = host.byAddress.get(cur);
-    if (!p) break;
-    const pt = p.config.pcie?.portType;
-    if (pt === 4 || pt === 6) {
-      const acs = p.config.acs;
-      const kind = pt === 4 ? 'Root Port' : 'Downstream Port';
-      if (acs === undefined) {
-        unknown++;
-        hops.push(`${p.address} ${kind}: ACS unknown (extended config space not captured)`);
-      } else if (acs === null) {
-        missing++;
-        hops.push(`${p.address} ${kind}: no ACS capability`);
-      } else {
-        const off = REQUIRED.filter((b) => !acs.control.includes(b));
-        const capOff = REQUIRED.filter((b) => !acs.capability.includes(b));
-        if (off.length > 0) {
-          missing++;
-          if (capOff.length > 0) partial++;
-          hops.push(`${p.address} ${kind}: ACS capability ${acs.capability.join(' ') || '(none)'}; enabled ${acs.control.join(' ') || '(none)'}; missing ${off.join(' ')}`);
-        } else hops.push(`${p.address} ${kind}: ACS ${acs.control.join(' ')}`);
-      }
+    const a = host.predicted.acsOf(cur);
+    if (!p || !a) break;
+    const kind = PORT_KIND[p.config.pcie?.portType ?? -1] ?? (p.config.pcie === null ? 'PCI bridge' : 'bridge');
+    const quirk = a.quirk ? `; quirk ${a.quirk.name} (${a.quirk.label})` : '; no kernel quirk applies';
+    hops.push(`${p.address} ${kind}: ${a.isolated ? 'isolates' : 'does not isolate'} — ${a.reason}${a.missing.length ? `; missing ${a.missing.join(' ')}` : ''}${quirk}${a.certain ? '' : ' (uncertain)'}`);
+    if (!a.certain) unknown = true;
+    if (!a.isolated) failing.push(`${p.address} ${kind}${a.missing.length ? ` (missing ${a.missing.join(' ')})` : ''}`);
+    else if (a.quirk && (p.config.acs === null || a.quirk.name === 'pci_quirk_intel_spt_pch_acs')) quirkOnly.push(`${p.address} ${kind} (${a.quirk.name})`);
+    else if (p.config.acs && (p.config.acs.capabilityRaw & REQ_ACS_FLAGS) !== REQ_ACS_FLAGS && isPort(p)) {
+      // Linux asks only for the bits a port implements; the capability itself is incomplete.
+      incomplete.push(`${p.address} ${kind} (implements ${acsNames(p.config.acs.capabilityRaw & REQ_ACS_FLAGS).join(' ') || 'none'} of SrcValid ReqRedir CmpltRedir UpstreamFwd)`);
     }
-    cur = p.parent;
   }
-  if (missing === 0) return [];
-  const kernel = host.kernel;
-  const override = kernel?.pve || /zen/.test(kernel?.release ?? '');
-  const overrideActive = host.cmdline?.includes('pcie_acs_override=');
-  const would = partial > 0
-    ? 'An ACS override would not help on the hop(s) that have a partial ACS capability: the override patch never touches devices with an ACS capability.'
-    : `pcie_acs_override=downstream${d.config.multifunction ? ',multifunction' : ''} would split this hop${override ? ' (this kernel has the override patch)' : ' (needs a kernel with the override patch: Proxmox VE, linux-zen)'}${overrideActive ? '; it is already on the command line' : ''}.`;
-  return [finding('ACS_MISSING_UPSTREAM', d.address, `A port above it does not isolate peer-to-peer traffic (ACS): Linux groups it with its neighbours, and Hyper-V says "Traffic from this device may be redirected to other devices in the system.  Not assignable."`, [...hops, would])];
+  if (failing.length === 0 && quirkOnly.length === 0 && incomplete.length === 0) return [];
+  const v = groupView(d, host);
+  const aloneInKernel = v?.basis === 'kernel' && v.members.every((m) => m === d.address || host.byAddress.get(m)?.isBridge);
+  let linux: string;
+  if (failing.length === 0 && quirkOnly.length > 0) linux = 'Linux isolates it anyway, through the kernel quirk named, not through an ACS capability.';
+  else if (failing.length === 0) linux = 'Linux isolates it anyway: it requires only the ACS bits a port implements.';
+  else if (aloneInKernel) linux = `Linux's rules group it with the devices below ${failing[failing.length - 1]}, yet the kernel's own groups isolate it: an ACS override or a quirk this tool lacks is at work.`;
+  else linux = `Linux groups it with everything below ${failing[failing.length - 1]}${unknown ? ' (some facts are uncertain, see below)' : ''}.`;
+  return [finding('ACS_MISSING_UPSTREAM', d.address, `A bridge above it has no complete ACS capability: ${[...failing, ...quirkOnly, ...incomplete].join(', ')}. ${linux} Hyper-V reads the capability and says "Traffic from this device may be redirected to other devices in the system.  Not assignable."`, hops)];
+}
+
+/** Where the kernel's groups are known: any group the prediction does not reproduce, and why that is likely. */
+export function checkGroupsAgainstPrediction(host: Host): Finding[] {
+  if (!host.groups) return [];
+  const diffs = compareGroups(host.groups, host.predicted, { cmdline: host.cmdline, kernelRelease: host.kernel?.release });
+  if (diffs.length === 0) return [];
+  const lines = diffs.flatMap((x) => [
+    `kernel group ${x.kernel.id}: ${x.kernel.members.join(' ')} — predicted ${x.predicted.map((s) => `{${s.join(' ')}}`).join(' ')} (${x.kind === 'finer' ? 'the kernel splits it' : x.kind === 'coarser' ? 'the kernel merges them' : 'different'})`,
+    `  likely: ${x.likely}`,
+  ]);
+  return [finding('GROUPS_DIFFER_FROM_PREDICTION', null, `${diffs.length} of the kernel's IOMMU group(s) differ from what config space predicts: the kernel's groups are what counts; the difference says what the kernel knows that config space does not show.`, lines)];
 }

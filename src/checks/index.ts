@@ -2,7 +2,7 @@
 import type { Device, Host } from '../host/model.js';
 import { checkType } from './device-type.js';
 import { TARGETS, verdict, type Finding, type Target, type Verdict } from './finding.js';
-import { checkAcs, checkGroup } from './groups.js';
+import { checkAcs, checkGroup, checkGroupsAgainstPrediction } from './groups.js';
 import { checkHostCritical, managementFunctions } from './host-critical.js';
 import { checkInterrupts } from './interrupts.js';
 import { checkEmbedded, checkSriov } from './inventory.js';
@@ -39,7 +39,7 @@ export function isInternal(d: Device): boolean {
 
 export function runSurvey(host: Host): Survey {
   const s = iommuState(host);
-  const hostFindings = checkIommu(host, s);
+  const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host)];
   const mgmt = managementFunctions(host);
   const devices = host.devices.map((d) => {
     const findings = [

@@ -1,4 +1,5 @@
 /** `survey`, `explain`, `slots`: read a host (live or captured), run the checks, report. */
+import { renderGroups } from '../report/groups.js';
 import { join } from 'node:path';
 import { TARGETS, type Target } from '../checks/finding.js';
 import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
@@ -33,6 +34,8 @@ export interface SurveyOptions extends HostSourceOptions {
   device?: string;
   /** survey: only devices of a class: hex "03", "0300", or a name (gpu, nic, storage…). */
   class?: string;
+  /** survey: one block per IOMMU group (the kernel's, else predicted). */
+  groups?: boolean;
 }
 
 /** --class names → the base class (2 hex digits) or class/sub-class (4) they stand for. */
@@ -149,6 +152,7 @@ export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): Exi
   const filtered = filterSurvey(full, o);
   const sv = filtered ?? full;
   if (o.json) io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
+  else if (o.groups) io.out(renderGroups(full, t));
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
   return surveyExit(sv, t, o.all ?? false, filtered !== null);
 }

@@ -79,6 +79,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--all', 'also list bridges and chipset internals (they never make the exit status 1)')
       .option('--device <d>', 'only this device: an address, slotN or part of a name (exit 1 if it is blocked)')
       .option('--class <c>', 'only this PCI class: hex (03, 0300) or gpu, nic, storage, nvme, usb, audio…')
+      .option('--groups', 'one block per IOMMU group: the kernel\'s, or predicted from config space when the capture has none')
       .option('--json', 'machine-readable output (docs/json.md)')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (o: SurveyOptions) => {

@@ -3,6 +3,7 @@ import { isHpeServer } from '../firmware/smbios/index.js';
 import { formatAddress } from './address.js';
 import { attributeIvmd, attributeRmrr, type ScopeNode } from './attribution.js';
 import { className, isPciBridgeClass } from './classes.js';
+import { predictGroups } from './grouping/index.js';
 import { parseKernelRelease } from './kernel.js';
 import type { BarSize, Device, FunctionFacts, Host, HostFacts, HostNote, ReservedRegion } from './model.js';
 import { resolveSlot, type SlotContext, type SlotNode } from './slots.js';
@@ -119,7 +120,7 @@ function buildDevice(f: FunctionFacts, address: string, x: DeviceContext): Devic
 /** What is unknown, whichever source left it so. */
 function notesOf(facts: HostFacts, groups: Groups, rmrr: DeviceContext['rmrr']): HostNote[] {
   const notes = [...facts.notes];
-  if (facts.functions.length > 0 && groups === undefined) notes.push({ code: 'GROUPS_UNKNOWN', message: 'IOMMU group membership is unknown (not in the capture; lspci 3.6+ prints "IOMMU group" lines, `assignable collect` records them)' });
+  if (facts.functions.length > 0 && groups === undefined) notes.push({ code: 'GROUPS_UNKNOWN', message: 'the kernel\'s IOMMU groups are not in the capture: the groups shown are predicted from config space as Linux forms them (lspci 3.6+ run as root prints "IOMMU group" lines, `assignable collect` records them)' });
   if (facts.dmar === undefined && facts.ivrs === undefined) notes.push({ code: 'IOMMU_TABLES_UNKNOWN', message: 'the ACPI DMAR/IVRS tables are unknown: RMRR and IVMD reservations could not be checked (give --acpidump or --dmar, or run as root)' });
   if (facts.smbios === undefined) notes.push({ code: 'SMBIOS_UNKNOWN', message: 'SMBIOS is unknown: slot numbers and onboard records from it are missing (give --dmidecode, or run as root)' });
   if (facts.kernelRelease === undefined) notes.push({ code: 'KERNEL_UNKNOWN', message: 'the kernel version is unknown: the RMRR rule and message are predicted for a current kernel (give --kernel, or a dmesg with its "Linux version" line)' });
@@ -173,20 +174,24 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
   };
   const ctx: DeviceContext = { facts, names, topology, groups, groupOf, slotNodes, slotCtx, rmrr, ivmd, anyLspciDriver: facts.functions.some((x) => x.lspci?.driver) };
   const devices = fns.map((f, i) => buildDevice(f, addresses[i]!, ctx));
+  const byAddress = new Map(devices.map((d) => [d.address, d]));
+  const kernel = facts.kernelRelease ? parseKernelRelease(facts.kernelRelease) : undefined;
+  const predicted = predictGroups({ devices, kernel, ivrs: facts.ivrs, dmar: facts.dmar, cmdline: facts.cmdline, byAddress });
 
   return {
     origin: facts.origin,
     notes: notesOf(facts, groups, rmrr),
     system,
-    kernel: facts.kernelRelease ? parseKernelRelease(facts.kernelRelease) : undefined,
+    kernel,
     cmdline: facts.cmdline,
     dmesg: facts.dmesg,
     dmar: facts.dmar,
     ivrs: facts.ivrs,
     smbios: facts.smbios,
     groups,
+    predicted,
     devices,
-    byAddress: new Map(devices.map((d) => [d.address, d])),
+    byAddress,
     bootDiskFunctions: facts.bootDiskFunctions,
     bootDiskEvidence: facts.bootDiskEvidence ?? [],
     // Whichever source left it unknown, the reason reads the same.

@@ -11,6 +11,7 @@ import type { Ivrs } from '../firmware/acpi/ivrs.js';
 import type { PciConfig } from '../firmware/pci/config.js';
 import type { LspciFunction, PciAddress } from '../firmware/pci/lspci-text.js';
 import type { Smbios } from '../firmware/smbios/index.js';
+import type { Grouping } from './grouping/engine.js';
 
 export type { PciAddress };
 
@@ -198,6 +199,8 @@ export interface Host {
   smbios: Smbios | null | undefined;
   /** Groups as the kernel made them; undefined when not captured. */
   groups: Map<number, { devices: string[]; reservedRegions: ReservedRegion[] | undefined }> | undefined;
+  /** Groups as the kernel would form them with the IOMMU on, predicted from config space (src/host/grouping). */
+  predicted: Grouping;
   devices: Device[];
   byAddress: Map<string, Device>;
   bootDiskFunctions: string[] | undefined;

@@ -1,8 +1,10 @@
 /** `survey` and `explain` output: the table, the JSON document, the per-device explanation. */
 import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type Finding, type Target } from '../checks/finding.js';
 import type { DeviceReport, Survey } from '../checks/index.js';
-import type { Device } from '../host/model.js';
+import type { Device, Host } from '../host/model.js';
+import type { Grouping } from '../host/grouping/index.js';
 import { hex4, printable, rangeSize } from './format.js';
+import { explainGrouping } from './groups.js';
 
 export const SURVEY_SCHEMA = 'assignable/survey/v2';
 
@@ -25,9 +27,17 @@ export function slotLabel(d: Device): string {
   return d.slot.physical !== null ? String(d.slot.physical) : '?';
 }
 
-function groupLabel(d: Device): string {
-  return d.iommuGroup === undefined ? '?' : d.iommuGroup === null ? 'none' : String(d.iommuGroup);
+const short = (a: string) => (a.startsWith('0000:') ? a.slice(5) : a);
+
+/** The kernel's group number; else the predicted group, "p" and its lowest address ("p?" when uncertain). */
+function groupLabel(d: Device, host: Host): string {
+  if (d.iommuGroup !== undefined) return d.iommuGroup === null ? 'none' : String(d.iommuGroup);
+  const p = host.predicted.byDevice.get(d.address);
+  if (!p) return host.predicted.uncovered.includes(d.address) ? 'none' : '?';
+  return `${p.group.certain ? 'p' : 'p?'}${short(p.group.label)}`;
 }
+
+const GROUP_WIDTH = 10;
 
 function hostLine(sv: Survey): string[] {
   const h = sv.host;
@@ -50,12 +60,12 @@ export function renderSurvey(sv: Survey, target: Target, all: boolean, style: St
   }
   out.push('');
   const shown = sv.devices.filter((r) => all || !r.hidden);
-  out.push(paint(style, 'bold', `${'ADDRESS'.padEnd(13)} ${'SLOT'.padEnd(4)} ${'NAME'.padEnd(44)} ${'GROUP'.padEnd(5)} ${target.toUpperCase().padEnd(10)} FIRST REASON`));
+  out.push(paint(style, 'bold', `${'ADDRESS'.padEnd(13)} ${'SLOT'.padEnd(4)} ${'NAME'.padEnd(44)} ${'GROUP'.padEnd(GROUP_WIDTH)} ${target.toUpperCase().padEnd(10)} FIRST REASON`));
   for (const r of shown) {
     const v = r.verdicts[target];
     const first = v.reasons[0];
     const reason = (first ? `${first}: ${CATALOG[first].title}` : '') + (v.confidence === 'believed' ? ' (believed, not sourced)' : '');
-    out.push(`${r.device.address.padEnd(13)} ${slotLabel(r.device).padEnd(4)} ${pad(printable(r.device.name), 44)} ${groupLabel(r.device).padEnd(5)} ${paint(style, v.status, v.status.padEnd(10))} ${reason}`);
+    out.push(`${r.device.address.padEnd(13)} ${slotLabel(r.device).padEnd(4)} ${pad(printable(r.device.name), 44)} ${groupLabel(r.device, sv.host).padEnd(GROUP_WIDTH)} ${paint(style, v.status, v.status.padEnd(10))} ${reason}`);
   }
   const hidden = sv.devices.length - shown.length;
   const counts = { assignable: 0, warnings: 0, blocked: 0 };
@@ -63,6 +73,7 @@ export function renderSurvey(sv: Survey, target: Target, all: boolean, style: St
   out.push('');
   out.push(`${shown.length} device(s): ${counts.assignable} assignable, ${counts.warnings} with warnings, ${counts.blocked} blocked for ${target}${hidden > 0 ? `; ${hidden} bridges and chipset functions hidden (--all)` : ''}.`);
   out.push(`Details and fixes: assignable explain <address|slotN|name>.${target === 'vfio' ? ' Hyper-V or ESXi: --target dda|esxi.' : ''}`);
+  if (!sv.host.groups && shown.length > 0) out.push('GROUP pXX:XX.X: predicted (the capture has no group data), named by its lowest address; p?: the prediction rests on facts the capture lacks (explain says which). All groups: --groups.');
   for (const n of sv.host.notes) out.push(paint(style, 'dim', `note: ${n.message}`));
   return out.join('\n') + '\n';
 }
@@ -75,7 +86,23 @@ function findingJson(f: Finding) {
   return { code: f.code, severity: f.severity, message: f.message, evidence: f.evidence, fixes: f.fixes, effects };
 }
 
-export function deviceJson(r: DeviceReport) {
+function predictedGroupJson(d: Device, host: Host) {
+  const p = host.predicted.byDevice.get(d.address);
+  return p ? { label: p.group.label, members: p.group.members, certain: p.group.certain, uncertain: p.group.uncertain } : null;
+}
+
+export function groupsJson(host: Host) {
+  const g: Grouping = host.predicted;
+  return {
+    basis: host.groups ? 'kernel' : 'predicted',
+    kernel: host.groups ? [...host.groups].map(([id, x]) => ({ id, members: x.devices })) : null,
+    predicted: g.groups.map((x) => ({ label: x.label, members: x.members, certain: x.certain, uncertain: x.uncertain })),
+    uncovered: g.uncovered,
+    coverageUnknown: g.coverageUnknown,
+  };
+}
+
+export function deviceJson(r: DeviceReport, host: Host) {
   const d = r.device;
   return {
     address: d.address,
@@ -85,6 +112,7 @@ export function deviceJson(r: DeviceReport) {
     className: d.className,
     name: d.name,
     iommuGroup: d.iommuGroup ?? null,
+    predictedGroup: predictedGroupJson(d, host),
     driver: d.driver ?? null,
     hidden: r.hidden,
     slot: d.slot ? { physical: d.slot.physical, designation: d.slot.designation, hpeRmrdsSlot: d.slot.hpeRmrdsSlot, embedded: d.slot.embedded, sources: d.slot.sources } : null,
@@ -117,7 +145,8 @@ export function surveyJson(sv: Survey, target: Target | null) {
       findings: sv.hostFindings.map(findingJson),
       notes: h.notes,
     },
-    devices: sv.devices.map(deviceJson),
+    groups: groupsJson(h),
+    devices: sv.devices.map((r) => deviceJson(r, h)),
   };
 }
 
@@ -129,7 +158,7 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
   const d = r.device;
   const out: string[] = [];
   out.push(paint(style, 'bold', `${d.address}  ${printable(d.name)} [${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}]`));
-  out.push(`  ${d.className} (${(d.classCode >> 8).toString(16).padStart(4, '0')}), driver ${d.driver === undefined ? 'unknown' : (d.driver ?? 'none')}, IOMMU group ${groupLabel(d)}${d.parent ? `, behind ${d.parent}` : ''}`);
+  out.push(`  ${d.className} (${(d.classCode >> 8).toString(16).padStart(4, '0')}), driver ${d.driver === undefined ? 'unknown' : (d.driver ?? 'none')}, IOMMU group ${groupLabel(d, sv.host)}${d.parent ? `, behind ${d.parent}` : ''}`);
   if (d.slot) {
     const what = d.slot.embedded ? `embedded (${d.slot.designation ?? 'onboard'}): no slot` : `slot ${d.slot.physical ?? '?'}${d.slot.designation ? ` (${d.slot.designation})` : ''}${d.slot.hpeRmrdsSlot ? `, HPE ${d.slot.hpeRmrdsSlot}` : ''}`;
     out.push(`  ${what}`);
@@ -154,6 +183,8 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
       for (const c of x.commands ?? []) out.push(`         ${c.startsWith('#') ? c : `$ ${c}`}`);
     }
   }
+  out.push('');
+  out.push(...explainGrouping(r, sv.host));
   if (d.rmrr?.length) {
     out.push('');
     out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);

@@ -85,8 +85,8 @@ export interface Grouping {
   /** The DMAR/IVRS was not read, so which functions an IOMMU covers is unknown (all assumed covered). */
   coverageUnknown: boolean;
   byDevice: Map<string, DeviceGrouping>;
-  /** ACS answers of every function evaluated (bridges included), for `explain`. */
-  acs: Map<string, AcsAnswer>;
+  /** pci_acs_enabled of any function, as the kernel would answer it (memoised). */
+  acsOf(address: string): AcsAnswer | undefined;
 }
 
 /** Class 01 04: RAID, which is how Intel VMD endpoints report. */
@@ -336,7 +336,11 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     g.uncertain = [...u];
     g.certain = u.size === 0;
   }
-  return { groups, uncovered: uncovered.sort(), coverageUnknown, byDevice, acs: acsMemo };
+  const acsOf = (address: string) => {
+    const n = nodes.get(address);
+    return n ? acs(n) : undefined;
+  };
+  return { groups, uncovered: uncovered.sort(), coverageUnknown, byDevice, acsOf };
 }
 
 /** LPC RCBA bit 0: the RCBA window is enabled. */

@@ -38,6 +38,21 @@ export function buildTopology(nodes: TopologyNode[], bridgeInfoComplete: boolean
       if (n.bridge.subordinate - n.bridge.secondary < p.subordinate - p.secondary) bridgeForBus.set(k, n.address);
     }
   }
+  // A bus no bridge leads to directly, inside a bridge's secondary..subordinate range, is a
+  // virtual bus (SR-IOV VFs past the PF's bus): it hangs below the narrowest such bridge.
+  const rangeMemo = new Map<string, string | undefined>();
+  const enclosing = (segment: number, bus: number): string | undefined => {
+    const k = busKey(segment, bus);
+    if (rangeMemo.has(k)) return rangeMemo.get(k);
+    let best: TopologyNode | undefined;
+    for (const n of nodes) {
+      const b = n.bridge;
+      if (!b || n.pci.segment !== segment || b.secondary === 0 || bus < b.secondary || bus > b.subordinate) continue;
+      if (!best || b.subordinate - b.secondary < best.bridge!.subordinate - best.bridge!.secondary) best = n;
+    }
+    rangeMemo.set(k, best?.address);
+    return best?.address;
+  };
   const parent = new Map<string, string | null | undefined>();
   const children = new Map<string, string[]>();
   for (const n of nodes) {
@@ -45,7 +60,7 @@ export function buildTopology(nodes: TopologyNode[], bridgeInfoComplete: boolean
     if (n.ancestors !== undefined) {
       p = n.ancestors.length > 0 ? n.ancestors[n.ancestors.length - 1]! : null;
     } else {
-      const b = bridgeForBus.get(busKey(n.pci.segment, n.pci.bus));
+      const b = bridgeForBus.get(busKey(n.pci.segment, n.pci.bus)) ?? enclosing(n.pci.segment, n.pci.bus);
       // No bridge leads to this bus: it is a root bus — if we know every bridge's buses.
       p = b !== undefined && b !== n.address ? b : bridgeInfoComplete ? null : undefined;
     }

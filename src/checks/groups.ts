@@ -54,32 +54,72 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
       ? [finding('NO_IOMMU_GROUP', d.address, 'The kernel put this function in no IOMMU group: no IOMMU translates its DMA, so VFIO cannot take it.', ['sysfs: no iommu_group link'])]
       : [finding('NO_IOMMU_GROUP', d.address, 'No IOMMU unit covers this function (DMAR DRHD scopes / IVRS device entries), so the kernel will give it no IOMMU group and VFIO cannot take it.', ['predicted from the firmware tables (the capture has no group data)'])];
   }
-  const others = v.members.filter((a) => a !== d.address).map((a) => host.byAddress.get(a)).filter((x): x is Device => !!x);
-  // Bridges may stay with the host; everything else goes with the device or is unbound.
-  const endpoints = others.filter((o) => !o.isBridge);
-  if (endpoints.length === 0) {
+  // One summary per group, shared by its members: a 4096-function group costs O(n), not O(n²).
+  const g = groupSummary(v.members, host, mgmt);
+  const selfEndpoint = g.endpoints.includes(d) ? 1 : 0;
+  const otherCount = g.endpoints.length - selfEndpoint;
+  if (otherCount === 0) {
     if (v.uncertain.length === 0) return [];
     return [finding('GROUP_PREDICTED_UNCERTAIN', d.address, `Predicted to have an IOMMU group of its own, but that rests on what the capture does not show.`, predictedNote(v), [
       { rank: 1, title: 'Capture the groups', risk: 'none', detail: '`assignable collect` on the host, or `lspci -nnvvv` run as root with the IOMMU on.' },
     ])];
   }
-  const critical = endpoints.map((o) => [o, hostCriticalReason(o, host, mgmt)] as const).filter(([, r]) => r !== null);
+  const others = firstOthers(g.endpoints, d, MAX_LISTED);
   // The bound driver matters (it must be unbound); "none" and "not captured" read alike here.
-  const list = [...endpoints.map((o) => `${o.address} ${o.name}${o.driver ? ` — driver ${o.driver}` : ''}`), ...predictedNote(v)];
+  const list = [...others.map((o) => `${o.address} ${o.name}${o.driver ? ` — driver ${o.driver}` : ''}`), ...(otherCount > others.length ? [`… and ${otherCount - others.length} more (survey --groups lists them all)`] : []), ...predictedNote(v)];
   const would = v.basis === 'predicted' ? ' would' : '';
+  const critical = g.critical.filter(([o]) => o !== d);
   if (critical.length > 0) {
-    return [finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${critical.map(([o, r]) => `${o.address} (${r})`).join(', ')}: the whole group goes to the VM, so the host would lose it.`, list, [
+    const named = critical.slice(0, MAX_LISTED).map(([o, r]) => `${o.address} (${r})`).join(', ') + (critical.length > MAX_LISTED ? ` and ${critical.length - MAX_LISTED} more` : '');
+    return [finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
       { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
       { rank: 2, title: 'ACS override (Proxmox, linux-zen kernels)', risk: 'high', detail: 'Only where the ACS finding says it would change this group: pcie_acs_override makes the kernel pretend a port isolates peer-to-peer traffic; the kernel warns "This may allow non-IOMMU protected peer-to-peer DMA".' },
     ])];
   }
-  const sameDevice = endpoints.every((o) => deviceKey(o.pci) === deviceKey(d.pci));
+  const sameDevice = g.deviceKeys.size === 1 && g.deviceKeys.has(deviceKey(d.pci));
   return [finding('GROUP_SHARED', d.address, sameDevice
     ? `${cap(v.name)}${would ? ' would hold' : ' holds'} the other functions of this device too: pass them together (Proxmox "All Functions").`
-    : `${cap(v.name)}${would ? ' would hold' : ' holds'} ${endpoints.length} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
+    : `${cap(v.name)}${would ? ' would hold' : ' holds'} ${otherCount} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
     { rank: 1, title: 'Pass the whole group to the VM', risk: 'medium', detail: 'Every endpoint of the group must be bound to vfio-pci.' },
     { rank: 2, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
   ])];
+}
+
+/** Evidence lists at most this many group members. */
+const MAX_LISTED = 32;
+
+interface GroupSummary {
+  endpoints: Device[];
+  critical: Array<readonly [Device, string]>;
+  deviceKeys: Set<string>;
+}
+const summaries = new WeakMap<Host, WeakMap<string[], GroupSummary>>();
+
+function groupSummary(members: string[], host: Host, mgmt: Map<string, string>): GroupSummary {
+  let perHost = summaries.get(host);
+  if (!perHost) summaries.set(host, (perHost = new WeakMap()));
+  let g = perHost.get(members);
+  if (!g) {
+    // Bridges may stay with the host; everything else goes with the device or is unbound.
+    const endpoints = members.map((a) => host.byAddress.get(a)).filter((x): x is Device => !!x && !x.isBridge);
+    g = {
+      endpoints,
+      critical: endpoints.map((o) => [o, hostCriticalReason(o, host, mgmt)] as const).filter((x): x is readonly [Device, string] => x[1] !== null),
+      deviceKeys: new Set(endpoints.map((o) => deviceKey(o.pci))),
+    };
+    perHost.set(members, g);
+  }
+  return g;
+}
+
+function firstOthers(endpoints: Device[], d: Device, max: number): Device[] {
+  const out: Device[] = [];
+  for (const o of endpoints) {
+    if (o === d) continue;
+    if (out.length === max) break;
+    out.push(o);
+  }
+  return out;
 }
 
 const cap = (t: string) => t[0]!.toUpperCase() + t.slice(1);

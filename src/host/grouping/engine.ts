@@ -163,7 +163,7 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     n.parentNode = n.dev.parent === null ? null : n.dev.parent === undefined ? undefined : (nodes.get(n.dev.parent) ?? undefined);
     // Function > 0 found by a slot scan is multi-function to the kernel (pci_scan_slot), and so is a
     // function 0 whose siblings were found: its Header Type bit 7 let the scan go on. VFs never are.
-    const slotSiblings = busOf(n).some((o) => o !== n && o.dev.pci.device === n.dev.pci.device);
+    const slotSiblings = busOf(n).some((o) => o !== n && !o.dev.isVf && o.dev.pci.device === n.dev.pci.device);
     n.multifunction = !n.dev.isVf && (n.dev.multifunctionBit || n.dev.pci.function > 0 || slotSiblings);
     n.matches = (s: DeviceSpec) => specMatches(s, n);
   }

@@ -28,7 +28,8 @@ export function virtualFunctions(devices: readonly Device[]): Set<string> {
       if (v > 0xffff) break;
       const a = makeAddress(pf.pci.segment, v >> 8, (v >> 3) & 0x1f, v & 0x7);
       const vf = byAddress.get(a);
-      if (vf && vf.config.deviceId === s.vfDeviceId) out.add(a);
+      // A raw VF config dump reads Vendor/Device ID as FFFFh; lspci and sysfs show the VF Device ID.
+      if (vf && (vf.config.deviceId === s.vfDeviceId || vf.config.deviceId === 0xffff)) out.add(a);
     }
   }
   return out;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readCaptureFiles } from '../src/sources/capture-files.js';
 import { buildHost } from '../src/host/build.js';
-import { whereAlone, type SlotAlone } from '../src/host/grouping/alone.js';
+import { whereAlone, whereAloneFor, type SlotAlone } from '../src/host/grouping/alone.js';
 import type { Host } from '../src/host/model.js';
 import { fixture } from './helpers.js';
 
@@ -168,6 +168,12 @@ describe('ASUS B550: CPU slot versus chipset slot', () => {
     assert.equal(s.alone, true);
   });
 
+  it('for the NVMe sharing the chipset group, the one slot where it would be alone is the CPU\'s PCIEX16_1; the GPU has nowhere better', () => {
+    const h = b550();
+    assert.deepEqual(whereAloneFor(h, '0000:07:00.0').map((s) => s.designation), ['PCIEX16_1']);
+    assert.deepEqual(whereAloneFor(h, '0000:0a:00.0'), []);
+  });
+
   it('slots whose record names a function this host lacks (00:1f.7) stay unknown', () => {
     for (const name of ['PCIEX16_2', 'PCIEX1_1', 'PCIEX1_2']) {
       const s = byName(slots, name);
@@ -175,6 +181,17 @@ describe('ASUS B550: CPU slot versus chipset slot', () => {
       assert.equal(s.alone, 'unknown');
       assert.equal(s.usable, 'unknown');
     }
+  });
+
+  it('a kernel slot object (/sys/bus/pci/slots/N/address = the slot\'s bus) is mapped to the bridge whose secondary bus that is', () => {
+    const h = b550();
+    h.sysfsSlots = [{ name: '7', address: '0000:07:00' }];
+    const s = byName(whereAlone(h), '7');
+    assert.equal(s.source, 'kernel-slot');
+    assert.equal(s.port, bridgeForBus(fixture(B550, 'lspci-vvnn.txt'), 0x07));
+    assert.equal(s.physical, 7);
+    assert.deepEqual(s.occupants, ['0000:07:00.0']);
+    assert.equal(s.alone, false);
   });
 
   it('ports whose Slot Capabilities announce a slot no record describes are listed too, marked so', () => {

@@ -173,6 +173,7 @@ describe('pci=config_acs where a port with ACS is the hop that fails', () => {
     assert.equal(o.isolates, true);
     assert.deepEqual(o.group, kernelGroupOf('0000:0a:00.0'));
     assert.equal(sim.narrowest, o);
+    assert.match(o.risk, /drop pci=disable_acs_redir for 0000:00:03\.1/);
   });
 
   it('no pcie_acs_override form is offered for that port: it has an ACS capability', () => {

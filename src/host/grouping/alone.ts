@@ -15,7 +15,7 @@ import { scopePath } from '../../firmware/format.js';
 import type { DeviceScope, Rmrr } from '../../firmware/acpi/dmar.js';
 import type { Device, Host } from '../model.js';
 
-type HostView = Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress' | 'smbios' | 'system'>;
+type HostView = Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress' | 'smbios' | 'system' | 'sysfsSlots'>;
 
 export type RmrrState = 'none' | 'excluded-by-rmrds-possible' | 'blocked' | 'unknown';
 
@@ -34,8 +34,8 @@ export interface SlotAlone extends CardResult {
   physical: number | null;
   /** The port whose secondary bus the slot is on; null when not found. */
   port: string | null;
-  /** How the slot was found: an SMBIOS type 9 record, or a port's PCIe Slot Capabilities. */
-  source: 'smbios' | 'pcie-slot-capability';
+  /** How the slot was found: an SMBIOS type 9 record, a kernel slot object (/sys/bus/pci/slots), or a port's PCIe Slot Capabilities. */
+  source: 'smbios' | 'kernel-slot' | 'pcie-slot-capability';
   /** Functions behind the port now (the card in the slot, if any). */
   occupants: string[];
   /** A two-function card without ACS (e.g. a GPU and its audio function). */
@@ -233,6 +233,15 @@ export function whereAlone(host: HostView): SlotAlone[] {
     const port = addr ? host.byAddress.get(addr)! : null;
     slot(s.designation, physical, port?.config.bridge ? port : null, 'smbios', `SMBIOS type 9 "${s.designation ?? ''}" names ${makeAddress(s.segment, s.bus, s.device ?? 0, s.function ?? 0)}, which is neither a port nor behind one on this host`);
   }
+  // Kernel slot objects: "ssss:bb:dd" is the slot's bus, behind the port whose secondary bus it is.
+  for (const k of host.sysfsSlots ?? []) {
+    const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(k.address);
+    if (!m) continue;
+    const addr = portOfRecord(host, parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16), 0);
+    if (!addr || seenPorts.has(addr)) continue;
+    const n = /(\d+)/.exec(k.name);
+    slot(k.name, n ? Number(n[1]) : null, host.byAddress.get(addr)!, 'kernel-slot', '');
+  }
   // Ports whose Slot Capabilities say a slot is there, which no type 9 record described.
   for (const d of host.devices) {
     const p = d.config.pcie;
@@ -241,4 +250,15 @@ export function whereAlone(host: HostView): SlotAlone[] {
     slot(null, p.physicalSlot, d, 'pcie-slot-capability', '');
   }
   return out;
+}
+
+/**
+ * For a device in a shared group: the other slots where a card like it would be alone — judged as
+ * a two-function card without ACS when its slot holds more than one function, else as one function.
+ */
+export function whereAloneFor(host: HostView, device: string): SlotAlone[] {
+  const d = host.byAddress.get(device);
+  if (!d) return [];
+  const functions = host.devices.filter((x) => x.pci.segment === d.pci.segment && x.pci.bus === d.pci.bus && x.pci.device === d.pci.device).length;
+  return whereAlone(host).filter((s) => s.port !== d.parent && (functions > 1 ? s.multiFunctionCard.alone === true : s.alone === true));
 }

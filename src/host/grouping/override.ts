@@ -159,7 +159,7 @@ function whyNot(host: HostView, hop: FailingHop, form: 'id' | 'downstream' | 'mu
   if (form === 'id' && d && ids.length && !ids.includes(`id:${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}`)) return `${hop.address} (${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}) is not in the id: list`;
   const ports = form === 'downstream' || form === 'downstream,multifunction';
   const mf = form === 'multifunction' || form === 'downstream,multifunction';
-  if (form !== 'id' && !(ports && isPort(t)) && !(mf && isMfType(t) && d?.config.multifunction)) {
+  if (form !== 'id' && !(ports && isPort(t)) && !(mf && isMfType(t) && (d?.config.multifunction || (d?.pci.function ?? 0) > 0))) {
     return `${hop.address} is not ${[ports ? 'a Root or Downstream Port' : '', mf ? 'a multi-function endpoint or Upstream Port' : ''].filter(Boolean).join(' nor ')}`;
   }
   return `${hop.address}: an earlier kernel quirk answers before the patch (${hop.reason})`;
@@ -277,9 +277,13 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
     else {
       const params = parseAcsParams([host.cmdline ?? '', param].join(' '));
       const multiBug = entries.length > 1 ? '; Linux 6.11 to early 6.12.y read only the first entry (fixed by "PCI/ACS: Fix pci=config_acs= parameter")' : '';
-      tryOption('config_acs', param, { ...params, override: base.override }, false, caAvail,
+      tryOption('config_acs', param, params, false, caAvail,
         caAvail === 'yes' ? `Linux ${host.kernel!.release} has pci=config_acs (6.11+)${multiBug}` : `pci=config_acs needs Linux 6.11+, and the kernel is unknown${multiBug}`,
-        () => 'It sets ACS bits the port really implements, so the hardware enforces the isolation; it cannot create an ACS capability. The kernel documents that config_acs may also put more devices in one group when used to clear bits.');
+        () => {
+          const redir = withAcs.filter((h) => /disable_acs_redir/.test(h.reason)).map((h) => h.address);
+          const simpler = redir.length ? ` Simpler: drop pci=disable_acs_redir for ${redir.join(', ')} from the command line; it is what clears those bits.` : '';
+          return `It sets ACS bits the port really implements, so the hardware enforces the isolation; it cannot create an ACS capability. The kernel documents that config_acs may also put more devices in one group when used to clear bits.${simpler}`;
+        });
     }
   } else {
     result.notApplicable.push({ param: 'pci=config_acs=<flags>@<device>', why: 'no failing hop has an ACS capability, and config_acs can only set bits a capability implements' });

@@ -256,7 +256,8 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
 
   const p2p = (o: OverrideOption) => {
     const split = now.sharesWith.concat(now.sameCard).filter((x) => !o.group.includes(x));
-    const via = o.changes.map((c) => c.address).join(', ');
+    // The traffic still flows through the hops that lack ACS in hardware, overridden or not.
+    const via = hops.filter((h) => h.role === 'upstream' && h.hasAcs === false).map((h) => h.address).join(', ');
     const warn = 'The kernel warns at boot that ACS overrides are on and may allow peer-to-peer DMA the IOMMU does not see.';
     const p = split.length
       ? ` Nothing in the hardware changes: ${dev.address} and ${split.join(', ')} can still send DMA to each other${via ? ` through ${via}` : ''} without passing the IOMMU, so a VM given ${dev.address} could read or write their memory-mapped registers (and they its), and a device assigned to one guest may reach another guest's device.`

@@ -290,6 +290,8 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
     result.notApplicable.push({ param: 'pci=config_acs=<flags>@<device>', why: 'no failing hop has an ACS capability, and config_acs can only set bits a capability implements' });
   }
 
+  result.notApplicable.push({ param: 'pci=disable_acs_redir=<device>', why: 'it only clears redirect bits, so it can only merge groups, never split one' });
+
   // 2. The patch, narrowest first: one id, all ids, multifunction, downstream, both.
   const idHops = hops.filter((h) => h.role !== 'alias' && h.hasAcs === false && host.byAddress.get(h.address)!.config.pcie);
   const ids = [...new Set(idHops.map((h) => {

@@ -127,6 +127,7 @@ describe('no option is proposed that cannot change the result', () => {
   const cases = [
     { name: 'ASUS B550', path: fixture(B550, 'lspci-vvnn.txt'), host: () => b550() },
     { name: 'DL380e Gen8', path: DL380E, host: () => dl380e() },
+    { name: 'Dell T7500', path: fixture('pci/iommu-groups/dell-precision-t7500-428b8d/lspci-vvnn.txt'), host: () => buildHost(readCaptureFiles({ lspci: stripped(fixture('pci/iommu-groups/dell-precision-t7500-428b8d/lspci-vvnn.txt')), dmar: fixture('pci/iommu-groups/dell-precision-t7500-428b8d/DMAR.dat'), kernel: '5.11.22-4-pve' })) },
     { name: 'Framework 13', path: fixture('pci/iommu-groups/framework-laptop13-mtl-717edb/lspci-vvnn.txt'), host: () => buildHost(readCaptureFiles({ lspci: stripped(fixture('pci/iommu-groups/framework-laptop13-mtl-717edb/lspci-vvnn.txt')), kernel: '6.8.5-301.fc40.x86_64' })) },
   ];
   for (const c of cases) {
@@ -152,7 +153,7 @@ describe('no option is proposed that cannot change the result', () => {
           }
         }
       }
-      if (c.name === 'ASUS B550') assert.ok(checked > 0, 'the B550 has options to check');
+      if (c.name === 'ASUS B550' || c.name === 'Dell T7500') assert.ok(checked > 0, `the ${c.name} has options to check`);
     });
   }
 });
@@ -187,6 +188,44 @@ describe('pci=config_acs where a port with ACS is the hop that fails', () => {
     const sim = simulateOverrides(b550({ kernel: '6.8.12-4-pve', cmdline }), '0000:0a:00.0')!;
     assert.ok(!sim.options.some((o) => o.kind === 'config_acs'));
     assert.ok(sim.notApplicable.some((n) => n.param.startsWith('pci=config_acs=') && /6\.11/.test(n.why)));
+  });
+});
+
+describe('Dell T7500 on a Proxmox kernel: ICH10 Root Ports without ACS (not in the PCH quirk list)', () => {
+  const T7500 = 'pci/iommu-groups/dell-precision-t7500-428b8d';
+  const host = buildHost(readCaptureFiles({ lspci: stripped(fixture(T7500, 'lspci-vvnn.txt')), dmar: fixture(T7500, 'DMAR.dat'), kernel: '5.11.22-4-pve' }));
+  const groups = JSON.parse(readFileSync(fixture(T7500, 'expected.json'), 'utf8')).groups as Record<string, string[]>;
+  const sim = simulateOverrides(host, '0000:05:00.0')!;
+
+  it('starts from the kernel\'s group: the SAS HBA behind 00:1c.0 shares with the NIC behind 00:1c.5', () => {
+    assert.deepEqual(sim.group, Object.values(groups).find((g) => g.includes('0000:05:00.0'))!.slice().sort());
+    assert.deepEqual(sim.sharesWith, ['0000:06:00.0']);
+  });
+
+  // By hand (§5 table, §2.3 R3): 1c.0 (8086:3a40) is a PCIe Root Port without an ACS capability, so id: on it
+  // (or downstream) makes it pass; the HBA then stops at it and gets a group of its own. multifunction
+  // covers endpoints and Upstream Ports only, not Root Ports: no change, never offered.
+  it('id: on its own Root Port is the narrowest, and the kernel in use has the patch', () => {
+    const o = sim.narrowest!;
+    assert.equal(o.param, 'pcie_acs_override=id:8086:3a40');
+    assert.deepEqual(o.group, ['0000:05:00.0']);
+    assert.equal(o.available, 'yes');
+    assert.equal(sim.narrowestAvailable, o);
+    assert.deepEqual(option(sim, 'pcie_acs_override=downstream')?.group, ['0000:05:00.0']);
+    assert.ok(!params(sim).includes('pcie_acs_override=multifunction'));
+    assert.ok(sim.notApplicable.some((n) => n.param === 'pcie_acs_override=multifunction' && /00:1c\.0 is not a multi-function endpoint or Upstream Port/.test(n.why)));
+  });
+
+  it('id: on the sibling Root Port 1c.5 also isolates it (R3: 1c.0 then has no failing sibling to join), leaving only its bridge', () => {
+    const o = option(sim, 'pcie_acs_override=id:8086:3a4a')!;
+    assert.deepEqual(o.group, ['0000:00:1c.0', '0000:05:00.0']);
+    assert.equal(o.isolates, true);
+  });
+
+  it('downstream flips both ICH10 Root Ports and says it applies host-wide', () => {
+    const o = option(sim, 'pcie_acs_override=downstream')!;
+    assert.deepEqual(o.changes.map((c) => c.address), ['0000:00:1c.0', '0000:00:1c.5']);
+    assert.match(o.risk, /every Root and Downstream Port without an ACS capability/);
   });
 });
 

@@ -115,6 +115,15 @@ describe('pcie_acs_override on the ASUS B550 chipset switch (Promontory)', () =>
     assert.match(risk, /through 0000:03:04\.0, 0000:02:00\.2/);
   });
 
+  it('a failing hop whose ACS capability was not captured makes the answer uncertain, not "no effect"', () => {
+    const h = b550({ kernel: '6.8.12-4-pve' });
+    for (const a of ['0000:03:04.0', '0000:02:00.2']) (h.byAddress.get(a)!.config as { acs: unknown }).acs = undefined;
+    const s = simulateOverrides(h, '0000:07:00.0')!;
+    assert.equal(s.certain, false);
+    assert.ok(s.uncertain.some((u) => /03:04\.0: its ACS capability was not captured/.test(u)));
+    assert.ok(!s.options.some((o) => o.isolates && o.certain), JSON.stringify(s.options.map((o) => [o.param, o.certain])));
+  });
+
   it('conventional PCI chipset functions (FCH 00:14.x) get no option: the patch never overrides them', () => {
     const fch = simulateOverrides(host, '0000:00:14.0')!;
     assert.equal(fch.target, 'function');

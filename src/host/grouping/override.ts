@@ -210,6 +210,12 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
     }
   }
   result.failingHops = hops;
+  // Whether a form of the patch applies to a hop hangs on its ACS capability: not captured, not known.
+  for (const h of hops) {
+    if (h.role === 'alias' || h.hasAcs !== undefined) continue;
+    result.certain = false;
+    result.uncertain = [...result.uncertain, `${h.address}: its ACS capability was not captured, so whether pcie_acs_override applies to it is unknown (run lspci as root, or \`assignable collect\`)`];
+  }
 
   const isolates = (m: { sharesWith: string[]; sameCard: string[] }) => m.sharesWith.length === 0 && (target === 'card' || m.sameCard.length === 0);
   const sameGroup = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);

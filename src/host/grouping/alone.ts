@@ -6,7 +6,7 @@
  * Pure: the Host in, data out.
  */
 import { formGroups, type DeviceGrouping, type Grouping, type GroupingDevice } from './engine.js';
-import { groupingDevice, overridePatchOf } from './index.js';
+import { groupingInputs, overridePatchOf } from './index.js';
 import { parseAcsParams } from './params.js';
 import { iommuCoverage } from './coverage.js';
 import { PCIE_DOWNSTREAM_PORT, PCIE_ENDPOINT, PCIE_ROOT_PORT } from './acs.js';
@@ -121,7 +121,7 @@ function reasonOf(dg: DeviceGrouping, g: Grouping, alone: boolean): string {
     seen.add(x.address);
     for (const h of x.hops) {
       if (h.role === 'alias-bridge') parts.set(h.address, `${h.address}: ${h.note}`);
-      else if (h.note !== 'isolates up to the root') parts.set(h.address, `${h.address}: ${g.acs.get(h.address)?.reason ?? h.note}`);
+      else if (h.note !== 'isolates up to the root') parts.set(h.address, `${h.address}: ${g.acsOf(h.address)?.reason ?? h.note}`);
     }
     if (x.how === 'function') parts.set(x.address, `${x.address}: ${x.acs.reason}, so it shares a group with its sibling functions`);
     if (x.how === 'dma-alias') parts.set(x.address, `${x.address} is a DMA alias of a device on its bus`);
@@ -142,7 +142,7 @@ function simulateCard(host: HostView, port: Device, fns: number): CardResult {
   const cards = phantoms(port, fns);
   const cardAddrs = new Set(cards.map((c) => c.address));
   const coverage = iommuCoverage(host);
-  const devices = [...host.devices.filter((d) => !remove.has(d.address) && !cardAddrs.has(d.address)).map(groupingDevice), ...cards];
+  const devices = [...groupingInputs(host.devices).filter((d) => !remove.has(d.address) && !cardAddrs.has(d.address)), ...cards];
   const g = formGroups(devices, {
     // A card behind the port is covered as the port is (a DRHD bridge scope or an IVHD range covers what is below).
     covered: (a) => coverage(host.byAddress.get(cardAddrs.has(a) ? port.address : a)!),

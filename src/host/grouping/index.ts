@@ -6,6 +6,8 @@ import { iommuCoverage } from './coverage.js';
 import type { Device, Host } from '../model.js';
 
 export { formGroups, ivrsAliases } from './engine.js';
+export { simulateOverrides, type OverrideOption, type OverrideSimulation } from './override.js';
+export { whereAlone, whereAloneFor, type SlotAlone } from './alone.js';
 export type { DeviceGrouping, Grouping, GroupingDevice, GroupingOptions, Hop, PredictedGroup } from './engine.js';
 export { parseAcsParams, parseOverride, type AcsOverride, type AcsParams } from './params.js';
 export { ACS_QUIRKS, INTEL_PCH_ROOT_PORTS } from './acs-quirks.js';
@@ -55,6 +57,12 @@ export function groupingDevice(d: Device, vfs?: Set<string>): GroupingDevice {
   };
 }
 
+/** Every function of the host as the engine sees it, VFs recognised (read afresh: O(n)). */
+export function groupingInputs(devices: readonly Device[]): GroupingDevice[] {
+  const vfs = virtualFunctions(devices);
+  return devices.map((d) => groupingDevice(d, vfs));
+}
+
 /** Does this kernel carry the out-of-tree pcie_acs_override patch? */
 export function overridePatchOf(host: Pick<Host, 'kernel'>): 'yes' | 'no' | 'unknown' {
   const k = host.kernel;
@@ -68,8 +76,7 @@ export function overridePatchOf(host: Pick<Host, 'kernel'>): 'yes' | 'no' | 'unk
 /** The groups the kernel would form on this host with the IOMMU on (optionally with other ACS parameters). */
 export function predictGroups(host: Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress'>, params?: AcsParams): Grouping {
   const coverage = iommuCoverage(host);
-  const vfs = virtualFunctions(host.devices);
-  return formGroups(host.devices.map((d) => groupingDevice(d, vfs)), {
+  return formGroups(groupingInputs(host.devices), {
     covered: (a) => coverage(host.byAddress.get(a)!),
     kernel: host.kernel,
     params: params ?? parseAcsParams(host.cmdline),

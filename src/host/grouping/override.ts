@@ -6,7 +6,7 @@
  * Pure: the Host in, data out (the checks and reports word it).
  */
 import { formGroups, type Grouping, type Hop } from './engine.js';
-import { groupingDevice, overridePatchOf } from './index.js';
+import { groupingInputs, overridePatchOf } from './index.js';
 import { parseAcsParams, parseOverride, type AcsParams } from './params.js';
 import { iommuCoverage } from './coverage.js';
 import { PCIE_DOWNSTREAM_PORT, PCIE_ENDPOINT, PCIE_LEGACY_ENDPOINT, PCIE_RCIEP, PCIE_ROOT_PORT, PCIE_UPSTREAM_PORT } from './acs.js';
@@ -92,7 +92,7 @@ function atLeast(host: HostView, major: number, minor: number): Availability {
 
 function run(host: HostView, params: AcsParams, overridePatch: Availability): Grouping {
   const coverage = iommuCoverage(host);
-  return formGroups(host.devices.map(groupingDevice), {
+  return formGroups(groupingInputs(host.devices), {
     covered: (a) => coverage(host.byAddress.get(a)!),
     kernel: host.kernel,
     params,
@@ -149,7 +149,7 @@ function overrideText(tokens: string[]): string {
 
 /** Why a form of the patch leaves a failing hop as it was, or does not suffice (explanation only; the engine decided). */
 function whyNot(host: HostView, hop: FailingHop, form: 'id' | 'downstream' | 'multifunction' | 'downstream,multifunction', after?: Grouping, ids: string[] = []): string {
-  if (after?.acs.get(hop.address)?.isolated) return `${hop.address} is overridden, but that alone does not change the group`;
+  if (after?.acsOf(hop.address)?.isolated) return `${hop.address} is overridden, but that alone does not change the group`;
   const d = host.byAddress.get(hop.address);
   const t = d?.config.pcie === undefined ? undefined : d.config.pcie === null ? null : d.config.pcie.portType;
   if (hop.role === 'alias') return `${hop.address} is a PCI/PCI-X bridge: devices behind it use its requester ID, which no ACS setting separates`;
@@ -192,7 +192,7 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
   const hops: FailingHop[] = [];
   for (const h of dg.hops as Hop[]) if (h.role === 'alias-bridge') hops.push({ address: h.address, role: 'alias', reason: h.note, hasAcs: hasAcs(host.byAddress.get(h.address)!) });
   for (const a of ancestors(host, dev)) {
-    const ans = before.acs.get(a.address);
+    const ans = before.acsOf(a.address);
     if (ans && !ans.isolated) hops.push({ address: a.address, role: 'upstream', reason: ans.reason, hasAcs: hasAcs(a) });
   }
   const slotMates = host.devices.filter((d) => d !== dev && slotKey(d) === slotKey(dev));
@@ -240,9 +240,11 @@ export function simulateOverrides(host: HostView, device: string | Device): Over
     }
     const changes: OverrideOption['changes'] = [];
     const elsewhere: string[] = [];
-    for (const [addr, a] of after.acs) {
-      const b = before.acs.get(addr);
-      if (!a.isolated || (b && b.isolated)) continue;
+    for (const d of host.devices) {
+      const addr = d.address;
+      const a = after.acsOf(addr);
+      const b = before.acsOf(addr);
+      if (!a || !a.isolated || (b && b.isolated)) continue;
       if (onPath.has(addr)) changes.push({ address: addr, before: b?.reason ?? 'not evaluated', after: a.reason });
       else elsewhere.push(addr);
     }

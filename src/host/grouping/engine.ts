@@ -398,10 +398,13 @@ function specMatches(s: DeviceSpec, n: Node): boolean {
     if (s.subvendor === undefined) return true;
     return s.subvendor === n.dev.subsystem[0] && s.subdevice === n.dev.subsystem[1];
   }
-  // A path: root bus, then dev.fn at each level down to this function.
-  const chain: Node[] = [];
-  for (let x: Node | null | undefined = n; x; x = x.parentNode) chain.unshift(x);
-  const top = chain[0]!;
-  if (top.dev.parent !== null || top.dev.pci.segment !== s.segment || top.dev.pci.bus !== s.bus || chain.length !== s.path.length) return false;
-  return chain.every((c, i) => c.dev.pci.device === s.path[i]!.device && c.dev.pci.function === s.path[i]!.fn);
+  // A path (pci_dev_str_match_path): each "/dev.fn" from the right names this function, then the
+  // bridge above it, and so on; the first element is [seg:]bus:dev.fn of where that walk ends,
+  // on any bus — a plain bus:dev.fn names a function wherever it sits.
+  let x: Node | null | undefined = n;
+  for (let i = s.path.length - 1; i > 0; i--) {
+    if (!x || x.dev.pci.device !== s.path[i]!.device || x.dev.pci.function !== s.path[i]!.fn) return false;
+    x = x.parentNode;
+  }
+  return !!x && x.dev.pci.segment === s.segment && x.dev.pci.bus === s.bus && x.dev.pci.device === s.path[0]!.device && x.dev.pci.function === s.path[0]!.fn;
 }

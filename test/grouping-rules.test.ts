@@ -115,6 +115,20 @@ describe('(a) PCIe-to-PCI and PCI-to-PCIe bridges: everything behind shares the 
   }
 });
 
+describe('(a) a PCIe bridge of another type is passed over by the alias walk', () => {
+  it('a bridge reporting PCIe type Endpoint: devices behind it are not its aliases', () => {
+    // Rewrite: 8086:b002's type nibble 8 → 0. pci_for_each_dma_alias visits only types 7, 8 and non-PCIe bridges (§2.2 step 1),
+    // so each PCI device is its own starting point; the ACS walk passes the single-function "endpoint" and the Root Port.
+    const host = [
+      at('00:01.0', rootPortAcsOff(1)),
+      at('01:00.0', rewrite.busNumbers(rewrite.portType(realBytes(PTM1, '0003:01:00.0'), 0), 1, 2, 2)),
+      at('02:04.0', e100()),
+      at('02:05.0', com3()),
+    ];
+    assert.deepEqual(groups(host), [['00:01.0'], ['01:00.0'], ['02:04.0'], ['02:05.0']]);
+  });
+});
+
 describe('(b) conventional PCI-to-PCI bridges', () => {
   it('on the root bus: the bridge and the devices behind it are one group', () => {
     const host = [at('00:1e.0', realBytes(P6T6, '00:1e.0')), at('0a:00.0', e100()), at('0a:01.0', com3())];
@@ -368,6 +382,32 @@ describe('(i) SR-IOV VFs are never multi-function', () => {
   it('below a Root Port without ACS every VF joins the Root Port\'s group', () => {
     // R7: the PF's upstream chain fails → R2.
     assert.deepEqual(groups(tree(rootPortNoAcs(1))), [['00:01.0', '01:00.0', '01:00.1', '01:10.0', '01:10.1', '01:10.2', '01:10.3']]);
+  });
+});
+
+describe('(i) a PF is not multi-function because its VFs share its slot', () => {
+  it('single-function PF with VFs at functions 1 and 2: the PF answers as single-function', () => {
+    // 144d:a826 (Header Type bit 7 clear, SR-IOV). Rewrite/placement: VFs (PF bytes, device ID → its VF Device ID a826)
+    // at 01:00.1–.2, where a VF Offset of 1 would put them (this PF's own offset is 32). VFs come from the PF's
+    // driver, not the slot scan, so pci_scan_slot never marks the PF multi-function (§3.1): single-function → isolated.
+    const pf = realBytes('pciutils-cap-phy32.dump.txt', '2e:00.0');
+    const vf = () => rewrite.deviceId(realBytes('pciutils-cap-phy32.dump.txt', '2e:00.0'), 0xa826);
+    const g = predict([at('00:01.0', rootPortAcsOff(1)), at('01:00.0', pf), at('01:00.1', vf(), '01:00.0'), at('01:00.2', vf(), '01:00.0')], { kernel: '6.12.19' });
+    assert.deepEqual(partition(g), [['00:01.0'], ['01:00.0'], ['01:00.1'], ['01:00.2']]);
+    assert.equal(g.byDevice.get('0000:01:00.0')!.acs.isolated, true);
+  });
+});
+
+describe('(j) AMD southbridge functions on the root bus (pci_quirk_amd_sb_acs)', () => {
+  // Rewrite: ICH10 LPC (Header Type multi-function) and SATA → vendor:device 1002:4385 (SBx00 SMBus) and 1002:439c (IDE), at 00:14.0/.1.
+  const sb = () => [at('00:14.0', rewrite.vendorDevice(realBytes(P6T6, '00:1f.0'), 0x1002, 0x4385)), at('00:14.1', rewrite.vendorDevice(realBytes(P6T6, '00:1f.2'), 0x1002, 0x439c))];
+  it('with an IVRS table: each function apart; without one: one group; IVRS unread: apart, not certain', () => {
+    // §4.2 row 1: multi-function on a root bus with an IVRS → RR CR granted (isolated); no IVRS → no opinion → conventional, R3.
+    assert.deepEqual(groups(sb(), { kernel: '6.12.19', ivrs: decodeIvrs(fixtureBytes('ivrs', 'biostar-a68mhe-a3ba00.dat')) }), [['00:14.0'], ['00:14.1']]);
+    assert.deepEqual(groups(sb(), { kernel: '6.12.19', ivrs: null }), [['00:14.0', '00:14.1']]);
+    const g = predict(sb(), { kernel: '6.12.19' });
+    assert.deepEqual(partition(g), [['00:14.0'], ['00:14.1']]);
+    assert.equal(groupOf(g, '00:14.0').certain, false);
   });
 });
 

@@ -186,10 +186,16 @@ function pchEnabled(n: AcsNode, ctx: AcsContext, row: AcsQuirkRow): AcsAnswer {
 function rowAnswer(row: AcsQuirkRow, n: AcsNode, ctx: AcsContext): AcsAnswer | null {
   const t = n.pcieType;
   switch (row.rule) {
-    case 'amd-sb':
-      if (!n.multifunction || n.onRootBus !== true) return null;
+    case 'amd-sb': {
+      if (!n.multifunction || n.onRootBus === false) return null;
       if (ctx.ivrs === false) return null;
-      return yes('AMD southbridge function: the kernel\'s AMD SB quirk treats it as isolated', row);
+      const a = yes('AMD southbridge function: the kernel\'s AMD SB quirk treats it as isolated', row);
+      // The quirk answers only on a root bus and only when an IVRS table exists.
+      if (ctx.ivrs === undefined) a.uncertain.push(`${n.address}: the AMD SB quirk needs an ACPI IVRS table, which was not read`);
+      if (n.onRootBus === undefined) a.uncertain.push(`${n.address}: the AMD SB quirk needs it on a root bus, and the topology is unknown`);
+      if (a.uncertain.length) a.certain = false;
+      return a;
+    }
     case 'mf-endpoint':
       return yes(`${row.label ?? 'multi-function endpoint'}: the kernel's quirk says its functions do not talk to each other`, row);
     case 'rciep':

@@ -8,7 +8,7 @@
  *  5. or starts a new group.
  * Pure and O(n · depth): every scan is of one bus (≤ 256 functions), never of the host.
  */
-import { acsEnabled, PCIE_DOWNSTREAM_PORT, PCIE_ROOT_PORT, PCIE_UPSTREAM_PORT, PCI_TO_PCIE_BRIDGE, type AcsAnswer, type AcsContext, type AcsNode } from './acs.js';
+import { acsEnabled, PCIE_DOWNSTREAM_PORT, PCIE_ROOT_PORT, PCIE_TO_PCI_BRIDGE, PCIE_UPSTREAM_PORT, PCI_TO_PCIE_BRIDGE, type AcsAnswer, type AcsContext, type AcsNode } from './acs.js';
 import { aliasQuirkFor } from './dma-alias-quirks.js';
 import { NO_PARAMS, type AcsParams, type DeviceSpec } from './params.js';
 import type { Ivrs } from '../../firmware/acpi/ivrs.js';
@@ -163,7 +163,8 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     n.parentNode = n.dev.parent === null ? null : n.dev.parent === undefined ? undefined : (nodes.get(n.dev.parent) ?? undefined);
     // Function > 0 found by a slot scan is multi-function to the kernel (pci_scan_slot), and so is a
     // function 0 whose siblings were found: its Header Type bit 7 let the scan go on. VFs never are.
-    const slotSiblings = busOf(n).some((o) => o !== n && o.dev.pci.device === n.dev.pci.device);
+    // VFs are added by the PF's driver, not found by the slot scan: they do not make a PF multi-function.
+    const slotSiblings = busOf(n).some((o) => o !== n && !o.dev.isVf && o.dev.pci.device === n.dev.pci.device);
     n.multifunction = !n.dev.isVf && (n.dev.multifunctionBit || n.dev.pci.function > 0 || slotSiblings);
     n.matches = (s: DeviceSpec) => specMatches(s, n);
   }
@@ -279,7 +280,9 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
       if (b === undefined && x.dev.parent !== null) uncertain.push(`${x.address}: the bridge above it is unknown (topology not captured)`);
       if (!b || b.xlateRoot) break;
       x = b;
-      if (b.pcieType === PCIE_ROOT_PORT || b.pcieType === PCIE_UPSTREAM_PORT || b.pcieType === PCIE_DOWNSTREAM_PORT) continue;
+      // pci_for_each_dma_alias visits only PCIe-to-PCI and PCI-to-PCIe bridges and bridges without a
+      // PCIe capability; a PCIe bridge of any other type (ports, or a bridge reporting e.g. Endpoint) is passed over.
+      if (b.pcieType !== undefined && b.pcieType !== null && b.pcieType !== PCIE_TO_PCI_BRIDGE && b.pcieType !== PCI_TO_PCIE_BRIDGE) continue;
       if (b.pcieType === undefined) {
         // Probably a PCIe port (passed over); a conventional bridge would take the device's DMA.
         uncertain.push(`${b.address}: whether this bridge is PCI Express is unknown (capabilities not captured)`);

@@ -320,6 +320,17 @@ describe('(g) the override forms', () => {
     const miss = groups(host, { kernel: '6.8.0', cmdline: 'pci=disable_acs_redir=02:00.0/00.0' });
     assert.deepEqual(miss.find((x) => x.includes('03:01.0')), ['03:01.0']);
   });
+  it('pci=disable_acs_redir=pci:8086:0 — an ID of 0 matches any — reaches every Intel port', () => {
+    // pci_dev_str_match: vendor 8086, device 0 = any → 00:03.0, 00:07.0 and 03:01.0 lose RR/CR (§6.1): each tree merges into its Root Port (R2).
+    const g = groups(host, { kernel: '6.8.0', cmdline: 'pci=disable_acs_redir=pci:8086:0' });
+    assert.deepEqual(g.find((x) => x.includes('00:07.0')), ['00:07.0', '06:00.0', '06:00.1']);
+    assert.deepEqual(g.find((x) => x.includes('00:03.0')), ['00:03.0', '02:00.0', '03:00.0', '03:01.0', '04:00.0', '05:00.0']);
+  });
+  it('the override on a 5.4 PVE kernel is as certain as on 6.8 (the patch is on every pve-kernel branch)', () => {
+    const g = predict(host, { kernel: '5.4.203-1-pve', cmdline: 'pcie_acs_override=downstream' });
+    assert.deepEqual(groupOf(g, '01:00.0').members, ['0000:01:00.0']);
+    assert.equal(groupOf(g, '01:00.0').certain, true);
+  });
   it('pci=config_acs=…@… on 6.11+, ignored before', () => {
     // Flags 11011: UF CR on, RR off, TB SV on. 03:01.0's firmware Control is 0000, so old and fixed semantics agree: RR off → fails (§6.2).
     const cmdline = 'pci=config_acs=11011@00:03.0/00.0/01.0';

@@ -397,9 +397,9 @@ function probeOrder(nodes: Map<string, Node>): Node[] {
 
 function specMatches(s: DeviceSpec, n: Node): boolean {
   if (s.kind === 'ids') {
-    if (s.vendor !== n.vendor || s.device !== n.device) return false;
-    if (s.subvendor === undefined) return true;
-    return s.subvendor === n.dev.subsystem[0] && s.subdevice === n.dev.subsystem[1];
+    // pci_dev_str_match: an ID of 0 matches any value.
+    const eq = (want: number | undefined, have: number | null) => !want || want === have;
+    return eq(s.vendor, n.vendor) && eq(s.device, n.device) && eq(s.subvendor, n.dev.subsystem[0]) && eq(s.subdevice, n.dev.subsystem[1]);
   }
   // A path (pci_dev_str_match_path): each "/dev.fn" from the right names this function, then the
   // bridge above it, and so on; the first element is [seg:]bus:dev.fn of where that walk ends,

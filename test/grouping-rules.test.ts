@@ -302,6 +302,18 @@ describe('(g) the override forms', () => {
     assert.deepEqual(groups(host, { kernel: PVE, cmdline: `pcie_acs_override=${[...filler.slice(1), 'id:1957:0070'].join(',')}` }), sorted([...fixed, ['00:02.0'], ['01:00.0'], ['03:00.0', '04:00.0'], ['06:00.0', '06:00.1']]));
     assert.deepEqual(groups(host, { kernel: PVE, cmdline: `pcie_acs_override=${[...filler, 'id:1957:0070'].join(',')}` }), none);
   });
+  it('two pcie_acs_override= parameters add up (the early_param runs for each)', () => {
+    assert.deepEqual(groups(host, { kernel: PVE, cmdline: 'pcie_acs_override=downstream pcie_acs_override=multifunction' }), sorted([...fixed, ['00:02.0'], ['01:00.0'], ['03:00.0'], ['04:00.0'], ['06:00.0'], ['06:00.1']]));
+  });
+  it('arguments after "--" belong to init, not the kernel', () => {
+    assert.deepEqual(groups(host, { kernel: PVE, cmdline: 'quiet -- pcie_acs_override=downstream' }), none);
+  });
+  it('a later pci=disable_acs_redir= replaces an earlier one (pci_setup keeps the last value)', () => {
+    // Only 00:07.0 is named in the end: it merges with GPU + audio (R2); 03:01.0 keeps its redirect bits.
+    const g = groups(host, { kernel: '6.8.0', cmdline: 'pci=disable_acs_redir=00:03.0/00.0/01.0 pci=disable_acs_redir=0000:00:07.0' });
+    assert.deepEqual(g.find((x) => x.includes('00:07.0')), ['00:07.0', '06:00.0', '06:00.1']);
+    assert.deepEqual(g.find((x) => x.includes('03:01.0')), ['03:01.0']);
+  });
   it('the parameter on a kernel without the patch changes nothing', () => {
     assert.deepEqual(groups(host, { kernel: '6.8.0-45-generic', cmdline: 'pcie_acs_override=downstream,multifunction' }), none);
   });

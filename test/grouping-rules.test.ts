@@ -232,6 +232,10 @@ describe('(f) an Intel PCH Root Port: the kernel\'s quirk, RCBA and the regressi
     assert.deepEqual(groups(host(), { kernel: '6.11.3' }), shared);
     assert.deepEqual(groups(host(), { kernel: '6.11.7' }), isolated);
   });
+  it('not isolated on 6.12-rc1..rc5 (the same regression), isolated on 6.12-rc6', () => {
+    assert.deepEqual(groups(host(), { kernel: '6.12.0-rc3' }), shared);
+    assert.deepEqual(groups(host(), { kernel: '6.12.0-rc6' }), isolated);
+  });
   it('uncertain on 5.9 (the fix reached 5.9.y at an unpinned level)', () => {
     const g = predict(host(), { kernel: '5.9.0' });
     assert.equal(groupOf(g, '00:1c.0').certain, false);

@@ -137,9 +137,11 @@ export const ACS_QUIRKS: readonly AcsQuirkRow[] = [
 ];
 
 /** PCH ACS enable-quirk regressions (iommu-groups §3.3): kernels whose PCH Root Ports lost isolation. */
-export const PCH_ENABLE_REGRESSIONS: ReadonlyArray<{ from: readonly [number, number, number]; to: readonly [number, number, number]; what: string; patchKnown: boolean }> = [
+export const PCH_ENABLE_REGRESSIONS: ReadonlyArray<{ from: readonly [number, number, number]; to: readonly [number, number, number]; what: string; patchKnown: boolean; rcUpTo?: number }> = [
   { from: [5, 9, 0], to: [5, 9, 999], what: 'Linux 5.9 ran the enable quirk only for devices with an ACS capability (fixed by "PCI: Always enable ACS even if no ACS Capability"; the 5.9.y release with the fix is not pinned)', patchKnown: false },
   { from: [6, 11, 0], to: [6, 11, 6], what: 'Linux 6.11.0–6.11.6 returned early for devices without an ACS capability (fixed by f3c3ccc4fe49 in 6.11.7 and 6.12)', patchKnown: true },
+  // The same change in the 6.12 release candidates, until the fix (pull pci-v6.12-fixes-2) in rc6.
+  { from: [6, 12, 0], to: [6, 12, 0], rcUpTo: 5, what: 'Linux 6.12-rc1 to rc5 returned early for devices without an ACS capability (fixed by f3c3ccc4fe49 before 6.12)', patchKnown: true },
 ];
 
 export function idIn(set: IdSet, id: number): boolean {

@@ -161,10 +161,16 @@ function flagsEnabled(n: AcsNode, ctx: AcsContext, kind: string): AcsAnswer {
   return a;
 }
 
+/** A release candidate's number ("6.12.0-rc3" → 3); a final release counts as after every rc. */
+function rcOf(k: KernelFacts): number {
+  const m = /^\d+\.\d+(?:\.\d+)?-rc(\d+)/.exec(k.release);
+  return m ? Number(m[1]) : Infinity;
+}
+
 function pchEnabled(n: AcsNode, ctx: AcsContext, row: AcsQuirkRow): AcsAnswer {
   const family = INTEL_PCH_ROOT_PORTS.find((f) => idIn(f.ids, n.device))!.family;
   const k = ctx.kernel;
-  const reg = k ? PCH_ENABLE_REGRESSIONS.find((r) => atLeast(k, ...r.from) && !atLeast(k, r.to[0], r.to[1], r.to[2] + 1)) : undefined;
+  const reg = k ? PCH_ENABLE_REGRESSIONS.find((r) => atLeast(k, ...r.from) && !atLeast(k, r.to[0], r.to[1], r.to[2] + 1) && (r.rcUpTo === undefined || rcOf(k) <= r.rcUpTo)) : undefined;
   // Both regressions skipped the enable quirk only for ports WITHOUT an ACS capability (iommu-groups §3.3);
   // these ports usually have none, so with the capability unknown "not isolated" is the likelier answer.
   if (reg && !n.acs) {

@@ -471,3 +471,35 @@ describe('Intel Sunrise Point Root Ports (ACS Control dword at +8)', () => {
     assert.deepEqual(groups(h(), { kernel: '6.10.14', cmdline: 'pci=config_acs=11111@00:1c.0' }), [['00:1c.0'], ['02:00.0']]);
   });
 });
+
+describe('vendor port quirks that answer before the ACS capability, by kernel version', () => {
+  // Rewrite: the 2f04 Root Port (ACS Cap 1f Ctl 1f, complete) gets a Zhaoxin (1d17) or Cavium (177d) vendor:device.
+  const port = (vendor: number, device: number) => [at('00:02.0', rewrite.busNumbers(rewrite.vendorDevice(realBytes(AER_ROOT, '00:02.0'), vendor, device), 0, 1, 1)), at('01:00.0', nic())];
+  it('Zhaoxin: a listed port isolates; an unlisted one does not, despite its complete ACS; before 5.8 the capability decides', () => {
+    // §4.2 row 27: 0715 is listed → isolated; 0760 is a Zhaoxin Root Port outside the list → 0 = not isolated → the NIC joins it (R2).
+    assert.deepEqual(groups(port(0x1d17, 0x0715)), [['00:02.0'], ['01:00.0']]);
+    assert.deepEqual(groups(port(0x1d17, 0x0760)), [['00:02.0', '01:00.0']]);
+    // 5.7 has no Zhaoxin quirk (299bd044a6f3 came in 5.8): the standard ACS test, complete → isolated.
+    assert.deepEqual(groups(port(0x1d17, 0x0760), { kernel: '5.7.19' }), [['00:02.0'], ['01:00.0']]);
+  });
+  it('Zhaoxin 0740 (list extended in 6.8, back-ported to 6.1.y at an unpinned level): isolated on 6.8, uncertain on 6.1', () => {
+    assert.deepEqual(groups(port(0x1d17, 0x0740), { kernel: '6.8.0' }), [['00:02.0'], ['01:00.0']]);
+    assert.equal(groupOf(predict(port(0x1d17, 0x0740), { kernel: '6.1.100' }), '01:00.0').certain, false);
+  });
+  it('a ThunderX Root Port (Cavium a100) is isolated by its quirk even without ACS', () => {
+    // Rewrite: the Freescale Root Port (no ACS) → 177d:a100; pci_quirk_cavium_acs covers a000–a7ff Root Ports (§4.2 row 18).
+    const h = [at('00:02.0', rewrite.vendorDevice(rootPortNoAcs(1), 0x177d, 0xa100)), at('01:00.0', nic())];
+    assert.deepEqual(groups(h), [['00:02.0'], ['01:00.0']]);
+  });
+});
+
+describe('what the capture does not show stays unknown', () => {
+  it('a Downstream Port dumped without its extended space (256 bytes): its device is grouped with it, and not certainly', () => {
+    // 10b5:9716 DSP as dumped (256 bytes): whether it has ACS is unknown; the likelier answer (not isolated) is marked uncertain.
+    const h = [at('00:03.0', rootPortAcsOff2(2, 6)), at('02:00.0', usp(2, 3, 6)), at('03:01.0', rewrite.busNumbers(realBytes('pciutils-cap-dpc.dump.txt', '05:01.0'), 3, 4, 4)), at('04:00.0', nic())];
+    const g = predict(h, { kernel: '6.12.19' });
+    assert.deepEqual(groupOf(g, '04:00.0').members, ['0000:03:01.0', '0000:04:00.0']);
+    assert.equal(groupOf(g, '04:00.0').certain, false);
+    assert.equal(groupOf(g, '02:00.0').certain, true);
+  });
+});

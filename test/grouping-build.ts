@@ -2,9 +2,10 @@
  * Hosts for the grouping rules, assembled from real config-space bytes: the hex lines of the
  * pciutils test dumps in test/fixtures/pci/pciutils-tests (`lspci -xxxx`, SOURCES.md). A case
  * takes a function's bytes, places it at an address of its choosing and, where the rule needs
- * it, rewrites a named field (bus numbers, an ID, the PCIe port type, an ACS register, the LPC
- * RCBA dword) through `rewrite` below — nothing else. Then the bytes go through the real path:
- * decodePciConfig → HostFacts → buildHost (topology from the bridges' bus numbers) → predictGroups.
+ * it, rewrites a named field (bus numbers, an ID, the PCIe port type, the ACS Capability
+ * register, the LPC RCBA dword) through `rewrite` below — nothing else; the test names each
+ * rewrite. Then the bytes take the real path: decodePciConfig → HostFacts → buildHost
+ * (topology from the bridges' bus numbers) → predictGroups.
  */
 import { decodePciConfig } from '../src/firmware/pci/config.js';
 import { parseLspci } from '../src/firmware/pci/lspci-text.js';
@@ -25,7 +26,7 @@ export function realBytes(file: string, at: string): Uint8Array {
     fns = new Map();
     for (const f of parseLspci(fixtureText(DUMPS, file)).functions) {
       const k = formatAddress(f.address);
-      // Some dumps list one address more than once (several domains): keep the first.
+      // An address listed twice: keep the first.
       if (f.config && !fns.has(k)) fns.set(k, f.config);
     }
     parsed.set(file, fns);
@@ -47,14 +48,10 @@ const ECAP_ID_ACS = 0x000d;
 /** PCI Express Capabilities register: Device/Port Type in bits 7:4. */
 const PCIE_FLAGS_TYPE_MASK = 0x00f0;
 const PCIE_FLAGS_TYPE_SHIFT = 4;
-/** ACS Capability register at +4, Control register at +6. */
+/** ACS Capability register at +4. */
 const ACS_CAP_REG = 4;
-const ACS_CTRL_REG = 6;
 /** Type 1 header: primary, secondary, subordinate bus numbers. */
 const PRIMARY_BUS = 0x18;
-/** Header Type register, bit 7: multi-function. */
-const HEADER_TYPE = 0x0e;
-const HEADER_MULTIFUNCTION = 0x80;
 /** Intel LPC bridge RCBA dword (D31:F0 0xF0). */
 const LPC_RCBA = 0xf0;
 
@@ -89,14 +86,6 @@ export const rewrite = {
   },
   acsCapability(b: Uint8Array, bits: number): Uint8Array {
     put16(b, capOffset(b, 'acs') + ACS_CAP_REG, bits);
-    return b;
-  },
-  acsControl(b: Uint8Array, bits: number): Uint8Array {
-    put16(b, capOffset(b, 'acs') + ACS_CTRL_REG, bits);
-    return b;
-  },
-  multifunction(b: Uint8Array, on: boolean): Uint8Array {
-    b[HEADER_TYPE] = on ? b[HEADER_TYPE]! | HEADER_MULTIFUNCTION : b[HEADER_TYPE]! & ~HEADER_MULTIFUNCTION;
     return b;
   },
   lpcRcba(b: Uint8Array, dword: number): Uint8Array {

@@ -3,7 +3,7 @@
  * from REAL config-space bytes of the pciutils `lspci -xxxx` dumps (test/grouping-build.ts);
  * where a rule needs a device the dumps lack, one named field is rewritten and the comment says
  * which. Every expected partition is derived by hand from the kernel's rules as
- * docs (shared) iommu-groups.md states them — §2.2 pci_device_group, §2.3 R1–R8, §3 ACS, §4 quirks,
+ * ../shared/docs/iommu-groups.md states them — §2.2 pci_device_group, §2.3 R1–R8, §3 ACS, §4 quirks,
  * §5 the pcie_acs_override patch, §6 the upstream knobs — one line of reasoning per case; none
  * is read back from the engine.
  */

@@ -129,6 +129,20 @@ describe('(a) a PCIe bridge of another type is passed over by the alias walk', (
   });
 });
 
+describe('(a) the override never splits what sits behind a PCIe-to-PCI bridge', () => {
+  it('pcie_acs_override=id: for the bridge and its devices: still one group', () => {
+    // R1 is the alias walk, before any ACS question; the bridge's own id: only decides whether it leaves its Root Port (§5 inference).
+    const host = [
+      at('00:01.0', rootPortNoAcs(1)),
+      at('01:00.0', rewrite.busNumbers(rewrite.portType(realBytes(PTM1, '0003:01:00.0'), PCIE_TO_PCI_BRIDGE), 1, 2, 2)),
+      at('02:04.0', e100()),
+      at('02:05.0', com3()),
+    ];
+    const cmdline = 'pcie_acs_override=downstream,id:8086:b002,id:8086:1229,id:10b7:6001';
+    assert.deepEqual(groups(host, { kernel: '6.8.12-4-pve', cmdline }), [['00:01.0'], ['01:00.0', '02:04.0', '02:05.0']]);
+  });
+});
+
 describe('(b) conventional PCI-to-PCI bridges', () => {
   it('on the root bus: the bridge and the devices behind it are one group', () => {
     const host = [at('00:1e.0', realBytes(P6T6, '00:1e.0')), at('0a:00.0', e100()), at('0a:01.0', com3())];
@@ -226,6 +240,10 @@ describe('(f) an Intel PCH Root Port: the kernel\'s quirk, RCBA and the regressi
   it('not isolated when the LPC RCBA enable bit (0xF0 bit 0) is clear', () => {
     // Rewrite: RCBA dword fed1c001 → fed1c000. The enable quirk fails, the port stays unmarked → not isolated (§4.3 step 1), R3 + R2.
     assert.deepEqual(groups(host(rewrite.lpcRcba(realBytes(P6T6, '00:1f.0'), 0xfed1c000))), shared);
+  });
+  it('pcie_acs_override=downstream does not rescue it: the PCH quirk row answers before the patch\'s row', () => {
+    // §5: rows before the ANY/ANY override row win; for a listed PCH Root Port the PCH quirk always answers (§4.3).
+    assert.deepEqual(groups(host(rewrite.lpcRcba(realBytes(P6T6, '00:1f.0'), 0xfed1c000)), { kernel: '6.8.12-4-pve', cmdline: 'pcie_acs_override=downstream' }), shared);
   });
   it('not isolated on 6.11.3 (pci_enable_acs returned early), isolated again on 6.11.7', () => {
     // §3.3: 6.11.0–6.11.6 never ran the quirk for ports without an ACS capability; f3c3ccc4fe49 in 6.11.7.

@@ -2,8 +2,8 @@
  * Hosts for the grouping rules, assembled from real config-space bytes: the hex lines of the
  * pciutils test dumps in test/fixtures/pci/pciutils-tests (`lspci -xxxx`, SOURCES.md). A case
  * takes a function's bytes, places it at an address of its choosing and, where the rule needs
- * it, rewrites a named field (bus numbers, an ID, the PCIe port type, the ACS Capability
- * register, the LPC RCBA dword) through `rewrite` below — nothing else; the test names each
+ * it, rewrites a named field (bus numbers, an ID, the class code, the PCIe port type, the ACS
+ * Capability register, the LPC RCBA dword) through `rewrite` below — nothing else; the test names each
  * rewrite. Then the bytes take the real path: decodePciConfig → HostFacts → buildHost
  * (topology from the bridges' bus numbers) → predictGroups.
  */
@@ -50,6 +50,8 @@ const PCIE_FLAGS_TYPE_MASK = 0x00f0;
 const PCIE_FLAGS_TYPE_SHIFT = 4;
 /** ACS Capability register at +4. */
 const ACS_CAP_REG = 4;
+/** Class Code: programming interface, sub-class, base class at 0x09–0x0b. */
+const CLASS_CODE = 0x09;
 /** Type 1 header: primary, secondary, subordinate bus numbers. */
 const PRIMARY_BUS = 0x18;
 /** Intel LPC bridge RCBA dword (D31:F0 0xF0). */
@@ -71,6 +73,12 @@ export const rewrite = {
   },
   deviceId(b: Uint8Array, device: number): Uint8Array {
     put16(b, 2, device);
+    return b;
+  },
+  classCode(b: Uint8Array, cls: number): Uint8Array {
+    b[CLASS_CODE] = cls & 0xff;
+    b[CLASS_CODE + 1] = (cls >> 8) & 0xff;
+    b[CLASS_CODE + 2] = (cls >> 16) & 0xff;
     return b;
   },
   busNumbers(b: Uint8Array, primary: number, secondary: number, subordinate: number): Uint8Array {

@@ -521,3 +521,22 @@ describe('what the capture does not show stays unknown', () => {
     assert.equal(groupOf(g, '02:00.0').certain, true);
   });
 });
+
+describe('Intel VMD: devices in a VMD domain DMA as the VMD endpoint', () => {
+  // Rewrite: the ICH10 SATA function (8086:3a22) gets class 01 04 00 (RAID, how VMD endpoints report) at 00:0e.0;
+  // a VMD domain 10000 holds an isolating Root Port and a NIC.
+  const host = [
+    at('00:0e.0', rewrite.classCode(realBytes(P6T6, '00:1f.2'), 0x010400)),
+    at('10000:00:00.0', rootPortAcsOff(1)),
+    at('10000:01:00.0', nic()),
+  ];
+  it('on 5.6+ every device of the domain takes the VMD endpoint\'s group', () => {
+    // pci_real_dma_dev: the alias walk starts at the VMD endpoint, which already has a group (§2.2 step 1, §8.1).
+    const g = predict(host, { kernel: '6.12.19' });
+    assert.deepEqual(partition(g), [['00:0e.0', '10000:00:00.0', '10000:01:00.0']]);
+    assert.equal(groupOf(g, '00:0e.0').certain, true);
+  });
+  it('before 5.6 (no pci_real_dma_dev) that grouping is not claimed', () => {
+    assert.equal(groupOf(predict(host, { kernel: '5.4.0' }), '00:0e.0').certain, false);
+  });
+});

@@ -93,6 +93,8 @@ export interface Grouping {
 const RAID_CLASS = 0x0104;
 /** VMD domains are numbered from 0x10000 (drivers/pci/controller/vmd.c). */
 const VMD_FIRST_DOMAIN = 0x10000;
+/** The release that routes a VMD child's DMA to the VMD endpoint (pci_real_dma_dev). */
+const VMD_REAL_DMA_DEV = [5, 6] as const;
 /** IVHD device entry types (AMD IOMMU spec, Table 93): Select, Alias Select, Alias Start of Range, End of Range. */
 const IVHD_DEV_SELECT = 0x02;
 const IVHD_DEV_ALIAS = 0x42;
@@ -268,6 +270,11 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     if (d.dev.pci.segment >= VMD_FIRST_DOMAIN) {
       if (vmdEndpoints.length === 1) start = vmdEndpoints[0]!;
       else uncertain.push(`${d.address}: behind Intel VMD, and which VMD endpoint owns domain ${d.dev.pci.segment.toString(16)} is not in the capture`);
+      // pci_real_dma_dev arrived in 5.6 (iommu-groups §2.2 step 1); what older kernels do behind VMD is not modelled.
+      const k = opts.kernel;
+      if (k && (k.major < VMD_REAL_DMA_DEV[0] || (k.major === VMD_REAL_DMA_DEV[0] && k.minor < VMD_REAL_DMA_DEV[1]))) {
+        uncertain.push(`${d.address}: behind Intel VMD on Linux ${k.release}, which predates pci_real_dma_dev (5.6): its group there is not known`);
+      }
     }
     if (start !== d) {
       const g = groupOf.get(start);

@@ -110,7 +110,12 @@ describe('(a) PCIe-to-PCI and PCI-to-PCIe bridges: everything behind shares the 
         at('03:00.0', nic()),
       ];
       // The alias walk stops at the bridge: both PCI devices take its group; the Root Port above isolates (R1, R2).
-      assert.deepEqual(groups(host), [['00:01.0'], ['00:03.0'], ['01:00.0', '02:04.0', '02:05.0'], ['03:00.0']]);
+      const g = predict(host, { kernel: '6.12.19' });
+      assert.deepEqual(partition(g), [['00:01.0'], ['00:03.0'], ['01:00.0', '02:04.0', '02:05.0'], ['03:00.0']]);
+      // explain's hop names the bridge's kind: type 7 aliases as (secondary bus, 00.0), type 8 with its own requester ID (§2.2 step 1).
+      const hop = g.byDevice.get('0000:02:04.0')!.hops[0]!;
+      assert.equal(hop.address, '0000:01:00.0');
+      assert.match(hop.note, type === PCIE_TO_PCI_BRIDGE ? /PCIe-to-PCI.*secondary bus/ : /PCI\/PCI-X-to-PCIe.*own requester ID/);
     });
   }
 });

@@ -295,7 +295,7 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
         uncertain.push(`${b.address}: whether this bridge is PCI Express is unknown (capabilities not captured)`);
         continue;
       }
-      hops.push({ address: b.address, role: 'alias-bridge', note: b.pcieType === null ? 'a conventional PCI bridge: devices behind it DMA with its requester ID' : 'a PCIe-to-PCI/PCI-X bridge: devices behind it DMA with its requester ID' });
+      hops.push({ address: b.address, role: 'alias-bridge', note: ALIAS_BRIDGE_NOTE[b.pcieType === null ? 'conventional' : b.pcieType === PCI_TO_PCIE_BRIDGE ? 'pci-to-pcie' : 'pcie-to-pci'] });
       const g = groupOf.get(b);
       if (g) return finish(g, b, 'alias-bridge');
       p = b;
@@ -348,6 +348,13 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
   }
   return { groups, uncovered: uncovered.sort(), coverageUnknown, byDevice, acs: acsMemo };
 }
+
+/** Why the alias walk stopped at a bridge (pci_for_each_dma_alias). */
+const ALIAS_BRIDGE_NOTE = {
+  conventional: 'a conventional PCI bridge: the IOMMU cannot tell the devices behind it from the bridge',
+  'pcie-to-pci': 'a PCIe-to-PCI/PCI-X bridge: the IOMMU sees the devices behind it by one requester ID (its secondary bus, 00.0)',
+  'pci-to-pcie': 'a PCI/PCI-X-to-PCIe bridge: the IOMMU sees the devices behind it by the bridge\'s own requester ID',
+} as const;
 
 /** LPC RCBA bit 0: the RCBA window is enabled. */
 const LPC_RCBA_ENABLE = 0x1;

@@ -97,7 +97,7 @@ export const ACS_QUIRKS: readonly AcsQuirkRow[] = [
   { name: 'pci_quirk_mf_endpoint_acs', vendor: 0x177d, devices: [0xa026, 0xa059, 0xa060], rule: 'mf-endpoint', label: 'Cavium', arrival: { mainline: null, source: TREES } },
   { name: 'pci_quirk_xgene_acs', vendor: 0x10e8, devices: [0xe004], rule: 'isolated', label: 'APM X-Gene', arrival: { mainline: null, source: TREES } },
   // The Proxmox VE / linux-zen patch puts its ANY/ANY row here: every row above answers first.
-  { name: 'pcie_acs_overrides', vendor: 'any', devices: 'any', rule: 'pve-override', label: 'pcie_acs_override (out-of-tree patch)', arrival: { mainline: null, source: 'proxmox/pve-kernel patch 0004 "pci: Enable overrides for missing ACS capabilities"' } },
+  { name: 'pcie_acs_overrides', vendor: 'any', devices: 'any', rule: 'pve-override', label: 'pcie_acs_override (out-of-tree patch)', arrival: { mainline: [4, 15], source: 'proxmox/pve-kernel patch 0004 "pci: Enable overrides for missing ACS capabilities (4.15)", the same on the pve-kernel-5.4 to master branches' } },
   { name: 'pci_quirk_xgene_acs', vendor: 0x1def, devices: [r(0xe005, 0xe00c)], rule: 'isolated', label: 'Ampere Root Ports', arrival: { mainline: null, source: TREES } },
   { name: 'pci_quirk_mf_endpoint_acs', vendor: 0x14e4, devices: [0x16d7], rule: 'mf-endpoint', label: 'Broadcom BCM57414', arrival: { mainline: null, source: 'commit db2f77e2bd99' } },
   { name: 'pci_quirk_mf_endpoint_acs', vendor: 0x14e4, devices: [0x1750, 0x1751, 0x1752, 0x1760, 0x1761, 0x1762, 0x1763], rule: 'mf-endpoint', label: 'Broadcom BCM5760X', arrival: { mainline: [6, 11], source: 'Linux 6.11' } },
@@ -137,9 +137,11 @@ export const ACS_QUIRKS: readonly AcsQuirkRow[] = [
 ];
 
 /** PCH ACS enable-quirk regressions (iommu-groups §3.3): kernels whose PCH Root Ports lost isolation. */
-export const PCH_ENABLE_REGRESSIONS: ReadonlyArray<{ from: readonly [number, number, number]; to: readonly [number, number, number]; what: string; patchKnown: boolean }> = [
+export const PCH_ENABLE_REGRESSIONS: ReadonlyArray<{ from: readonly [number, number, number]; to: readonly [number, number, number]; what: string; patchKnown: boolean; rcUpTo?: number }> = [
   { from: [5, 9, 0], to: [5, 9, 999], what: 'Linux 5.9 ran the enable quirk only for devices with an ACS capability (fixed by "PCI: Always enable ACS even if no ACS Capability"; the 5.9.y release with the fix is not pinned)', patchKnown: false },
   { from: [6, 11, 0], to: [6, 11, 6], what: 'Linux 6.11.0–6.11.6 returned early for devices without an ACS capability (fixed by f3c3ccc4fe49 in 6.11.7 and 6.12)', patchKnown: true },
+  // The same change in the 6.12 release candidates, until the fix (pull pci-v6.12-fixes-2) in rc6.
+  { from: [6, 12, 0], to: [6, 12, 0], rcUpTo: 5, what: 'Linux 6.12-rc1 to rc5 returned early for devices without an ACS capability (fixed by f3c3ccc4fe49 before 6.12)', patchKnown: true },
 ];
 
 export function idIn(set: IdSet, id: number): boolean {

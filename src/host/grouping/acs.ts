@@ -82,23 +82,60 @@ function atLeast(k: KernelFacts, a: number, b: number, c = 0): boolean {
   return k.patch >= c;
 }
 
-/** The Control bits the kernel will have set: captured | what pci_std_enable_acs adds | the knobs. */
-export function effectiveControl(n: AcsNode, ctx: AcsContext): { control: number; notes: string[] } {
+/**
+ * How the kernel applies pci=disable_acs_redir / pci=config_acs (iommu-groups §3.2, §6):
+ *  - before 6.11: disable_acs_redir clears RR CR EC from the enabled value; no config_acs;
+ *  - 6.11 (47c8846a49ba): both go through __pci_config_acs — masked bits taken from firmware,
+ *    then the 1-flags ORed in (disable_acs_redir's flags are ~(RR|CR|EC)); only the first
+ *    config_acs entry parses;
+ *  - fixed (9cf8a952d57b, 6.15; back-ported to 6.12.y at an unpinned level): each entry its own
+ *    flags; unmasked bits from the firmware value, masked bits from the flags.
+ */
+export type KnobSemantics = 'pre-6.11' | '6.11' | 'fixed';
+
+/** The semantics this kernel may have, likeliest first. */
+export function knobSemantics(k: KernelFacts | undefined): KnobSemantics[] {
+  if (!k) return ['fixed', '6.11', 'pre-6.11'];
+  if (!atLeast(k, 6, 11)) return ['pre-6.11'];
+  if (atLeast(k, 6, 15)) return ['fixed'];
+  if (k.minor === 11 && k.major === 6) return ['6.11'];
+  return ['fixed', '6.11'];
+}
+
+/** The ACS Control bits __pci_config_acs works on (u16). */
+const ACS_CTRL_MASK = 0xffff;
+const REDIR_BITS = ACS_RR | ACS_CR | ACS_EC;
+
+/** The config_acs entry that names this function, under these semantics (6.11 parses only the first). */
+function configAcsEntry(n: AcsNode, ctx: AcsContext, sem: KnobSemantics) {
+  if (sem === 'pre-6.11') return undefined;
+  const entries = sem === '6.11' ? ctx.params.configAcs.slice(0, 1) : ctx.params.configAcs;
+  return entries.find((e) => n.matches(e.spec));
+}
+
+/** The Control bits the kernel will have set under one semantics: captured | pci_std_enable_acs | the knobs. */
+function controlUnder(n: AcsNode, ctx: AcsContext, sem: KnobSemantics): { control: number; notes: string[] } {
   const acs = n.acs!;
-  let control = acs.control | (acs.capability & REQ_ACS_FLAGS);
+  const fw = acs.control;
+  let control = fw | (acs.capability & REQ_ACS_FLAGS);
   const notes: string[] = [];
   if (ctx.params.disableRedir.some((s) => n.matches(s))) {
-    control &= ~(ACS_RR | ACS_CR | ACS_EC);
-    notes.push('pci=disable_acs_redir clears ReqRedir, CmpltRedir, EgressCtrl here');
+    if (sem === 'pre-6.11') control &= ~REDIR_BITS;
+    else if (sem === 'fixed') control = fw & ~REDIR_BITS;
+    else control = (((control & ~REDIR_BITS) | (fw & REDIR_BITS)) | (~REDIR_BITS & ACS_CTRL_MASK)) & ACS_CTRL_MASK;
+    notes.push(sem === '6.11' ? 'pci=disable_acs_redir (6.11 semantics) keeps the firmware ReqRedir/CmpltRedir/EgressCtrl and sets every other bit here' : 'pci=disable_acs_redir clears ReqRedir, CmpltRedir, EgressCtrl here');
   }
-  if (!ctx.kernel || atLeast(ctx.kernel, 6, 11)) {
-    for (const e of ctx.params.configAcs) {
-      if (!n.matches(e.spec)) continue;
-      control = (control & ~e.mask) | (e.value & e.mask);
-      notes.push(`pci=config_acs sets ${acsNames(e.mask & e.value).join(' ') || 'nothing'} and clears ${acsNames(e.mask & ~e.value).join(' ') || 'nothing'} here`);
-    }
+  const e = configAcsEntry(n, ctx, sem);
+  if (e) {
+    control = sem === 'fixed' ? (fw & ~e.mask) | (e.value & e.mask) : ((control & ~e.mask) | (fw & e.mask)) | e.value;
+    notes.push(`pci=config_acs sets ${acsNames(e.mask & e.value).join(' ') || 'nothing'} and ${sem === 'fixed' ? `clears ${acsNames(e.mask & ~e.value).join(' ') || 'nothing'}, the other bits as firmware left them` : `takes ${acsNames(e.mask & ~e.value).join(' ') || 'nothing'} from firmware (6.11 semantics)`} here`);
   }
   return { control, notes };
+}
+
+/** The Control bits the kernel will have set (under the likeliest semantics for this kernel). */
+export function effectiveControl(n: AcsNode, ctx: AcsContext): { control: number; notes: string[] } {
+  return controlUnder(n, ctx, knobSemantics(ctx.kernel)[0]!);
 }
 
 /** The standard register test (pci_acs_flags_enabled): implemented REQ bits must all be on. */
@@ -108,28 +145,42 @@ function flagsEnabled(n: AcsNode, ctx: AcsContext, kind: string): AcsAnswer {
   }
   if (n.acs === null) return no(`${kind} without an ACS capability`, acsNames(REQ_ACS_FLAGS));
   const wanted = REQ_ACS_FLAGS & n.acs.capability;
-  const { control, notes } = effectiveControl(n, ctx);
-  const missing = wanted & ~control;
   const implemented = acsNames(n.acs.capability & REQ_ACS_FLAGS).join(' ') || 'none of SrcValid ReqRedir CmpltRedir UpstreamFwd';
-  const extra = notes.length ? `; ${notes.join('; ')}` : '';
-  if (missing === 0) return yes(`${kind} with ACS (implements ${implemented}; the kernel enables them)${extra}`);
-  return no(`${kind} with ACS, but ${acsNames(missing).join(' ')} stay off${extra}`, acsNames(missing));
+  const sems = knobSemantics(ctx.kernel);
+  const answers = sems.map((sem) => {
+    const { control, notes } = controlUnder(n, ctx, sem);
+    const missing = wanted & ~control;
+    const extra = notes.length ? `; ${notes.join('; ')}` : '';
+    return missing === 0 ? yes(`${kind} with ACS (implements ${implemented}; the kernel enables them)${extra}`) : no(`${kind} with ACS, but ${acsNames(missing).join(' ')} stay off${extra}`, acsNames(missing));
+  });
+  const a = answers[0]!;
+  if (answers.some((x) => x.isolated !== a.isolated)) {
+    a.certain = false;
+    a.uncertain.push(`${n.address}: how ${ctx.kernel ? `Linux ${ctx.kernel.release}` : 'the kernel'} applies pci=config_acs/disable_acs_redir (the 6.11 rules or the fixed ones of 9cf8a952d57b) decides whether it isolates`);
+  }
+  return a;
+}
+
+/** A release candidate's number ("6.12.0-rc3" → 3); a final release counts as after every rc. */
+function rcOf(k: KernelFacts): number {
+  const m = /^\d+\.\d+(?:\.\d+)?-rc(\d+)/.exec(k.release);
+  return m ? Number(m[1]) : Infinity;
 }
 
 function pchEnabled(n: AcsNode, ctx: AcsContext, row: AcsQuirkRow): AcsAnswer {
   const family = INTEL_PCH_ROOT_PORTS.find((f) => idIn(f.ids, n.device))!.family;
   const k = ctx.kernel;
-  if (k) {
-    for (const reg of PCH_ENABLE_REGRESSIONS) {
-      const inRange = atLeast(k, ...reg.from) && !atLeast(k, reg.to[0], reg.to[1], reg.to[2] + 1);
-      if (!inRange) continue;
-      if (reg.patchKnown) return no(`Intel ${family} Root Port: ${reg.what}`, [], row);
-      return { ...no(`Intel ${family} Root Port: ${reg.what}`, [], row), certain: false, uncertain: [`${n.address}: ${reg.what}`] };
-    }
+  const reg = k ? PCH_ENABLE_REGRESSIONS.find((r) => atLeast(k, ...r.from) && !atLeast(k, r.to[0], r.to[1], r.to[2] + 1) && (r.rcUpTo === undefined || rcOf(k) <= r.rcUpTo)) : undefined;
+  // Both regressions skipped the enable quirk only for ports WITHOUT an ACS capability (iommu-groups §3.3);
+  // these ports usually have none, so with the capability unknown "not isolated" is the likelier answer.
+  if (reg && !n.acs) {
+    const why = n.acs === undefined ? `${reg.what}; whether this port has an ACS capability (which the regression spared) was not captured` : reg.what;
+    if (reg.patchKnown && n.acs === null) return no(`Intel ${family} Root Port: ${reg.what}`, [], row);
+    return { ...no(`Intel ${family} Root Port: ${reg.what}`, [], row), certain: false, uncertain: [`${n.address}: ${why}`] };
   }
   const rcba = ctx.pchRcbaEnabled(n);
   if (rcba === false) return no(`Intel ${family} Root Port: the LPC bridge's RCBA is disabled, so the kernel's PCH ACS quirk cannot switch isolation on`, [], row);
-  const a = yes(`Intel ${family} Root Port: no ACS capability, isolated by the kernel's PCH quirk`, row);
+  const a = yes(`Intel ${family} Root Port: isolated by the kernel's PCH quirk`, row);
   if (rcba === undefined) {
     a.certain = false;
     a.uncertain.push(`${n.address}: the PCH quirk needs RCBA enabled (LPC bridge 00:1f.0, config 0xF0 bit 0), which the capture does not show; every board seen enables it`);
@@ -141,10 +192,16 @@ function pchEnabled(n: AcsNode, ctx: AcsContext, row: AcsQuirkRow): AcsAnswer {
 function rowAnswer(row: AcsQuirkRow, n: AcsNode, ctx: AcsContext): AcsAnswer | null {
   const t = n.pcieType;
   switch (row.rule) {
-    case 'amd-sb':
-      if (!n.multifunction || n.onRootBus !== true) return null;
+    case 'amd-sb': {
+      if (!n.multifunction || n.onRootBus === false) return null;
       if (ctx.ivrs === false) return null;
-      return yes('AMD southbridge function: the kernel\'s AMD SB quirk treats it as isolated', row);
+      const a = yes('AMD southbridge function: the kernel\'s AMD SB quirk treats it as isolated', row);
+      // The quirk answers only on a root bus and only when an IVRS table exists.
+      if (ctx.ivrs === undefined) a.uncertain.push(`${n.address}: the AMD SB quirk needs an ACPI IVRS table, which was not read`);
+      if (n.onRootBus === undefined) a.uncertain.push(`${n.address}: the AMD SB quirk needs it on a root bus, and the topology is unknown`);
+      if (a.uncertain.length) a.certain = false;
+      return a;
+    }
     case 'mf-endpoint':
       return yes(`${row.label ?? 'multi-function endpoint'}: the kernel's quirk says its functions do not talk to each other`, row);
     case 'rciep':
@@ -158,11 +215,21 @@ function rowAnswer(row: AcsQuirkRow, n: AcsNode, ctx: AcsContext): AcsAnswer | n
       if (t !== PCIE_ROOT_PORT || !idIn(INTEL_SPT_ROOT_PORTS, n.device) || !n.acs) return null;
       // Control is the dword at ACS+8 here (lspci's ACSCtl line shows the wrong word); the kernel's
       // enable quirk sets the implemented SV/RR/CR/UF bits in it.
-      const want = n.acs.capability & REQ_ACS_FLAGS;
-      const cleared = ctx.params.disableRedir.some((s) => n.matches(s)) ? want & (ACS_RR | ACS_CR) : 0;
-      return cleared
-        ? no('Intel Sunrise/Union Point Root Port: pci=disable_acs_redir clears its redirect bits', acsNames(cleared), row)
-        : yes('Intel Sunrise/Union Point Root Port: isolated (its ACS Control dword at +8, which the kernel sets)', row);
+      // A port named by disable_acs_redir, or (6.11+) by config_acs, goes to the quirk's disable hook
+      // first, which clears RR CR EC in that dword whatever flags were given (__pci_config_acs).
+      const want = n.acs.capability & (ACS_RR | ACS_CR);
+      const answers = knobSemantics(ctx.kernel).map((sem) => {
+        const named = ctx.params.disableRedir.some((s) => n.matches(s)) ? 'pci=disable_acs_redir' : configAcsEntry(n, ctx, sem) ? 'pci=config_acs' : null;
+        return named && want
+          ? no(`Intel Sunrise/Union Point Root Port: ${named} makes the kernel's SPT hook clear its redirect bits`, acsNames(want), row)
+          : yes('Intel Sunrise/Union Point Root Port: isolated (its ACS Control dword at +8, which the kernel sets)', row);
+      });
+      const a = answers[0]!;
+      if (answers.some((x) => x.isolated !== a.isolated)) {
+        a.certain = false;
+        a.uncertain.push(`${n.address}: whether ${ctx.kernel ? `Linux ${ctx.kernel.release}` : 'the kernel'} reads this pci=config_acs entry (6.11 parses only the first; before 6.11 there is none)`);
+      }
+      return a;
     }
     case 'cavium':
       return t === PCIE_ROOT_PORT && idIn(CAVIUM_ROOT_PORTS, n.device) ? yes('Cavium ThunderX Root Port: isolated by the kernel\'s quirk', row) : null;

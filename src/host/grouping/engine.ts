@@ -8,7 +8,7 @@
  *  5. or starts a new group.
  * Pure and O(n · depth): every scan is of one bus (≤ 256 functions), never of the host.
  */
-import { acsEnabled, PCIE_DOWNSTREAM_PORT, PCIE_ROOT_PORT, PCIE_UPSTREAM_PORT, PCI_TO_PCIE_BRIDGE, type AcsAnswer, type AcsContext, type AcsNode } from './acs.js';
+import { acsEnabled, PCIE_DOWNSTREAM_PORT, PCIE_ROOT_PORT, PCIE_TO_PCI_BRIDGE, PCIE_UPSTREAM_PORT, PCI_TO_PCIE_BRIDGE, type AcsAnswer, type AcsContext, type AcsNode } from './acs.js';
 import { aliasQuirkFor } from './dma-alias-quirks.js';
 import { NO_PARAMS, type AcsParams, type DeviceSpec } from './params.js';
 import type { Ivrs } from '../../firmware/acpi/ivrs.js';
@@ -93,6 +93,8 @@ export interface Grouping {
 const RAID_CLASS = 0x0104;
 /** VMD domains are numbered from 0x10000 (drivers/pci/controller/vmd.c). */
 const VMD_FIRST_DOMAIN = 0x10000;
+/** The release that routes a VMD child's DMA to the VMD endpoint (pci_real_dma_dev). */
+const VMD_REAL_DMA_DEV = [5, 6] as const;
 /** IVHD device entry types (AMD IOMMU spec, Table 93): Select, Alias Select, Alias Start of Range, End of Range. */
 const IVHD_DEV_SELECT = 0x02;
 const IVHD_DEV_ALIAS = 0x42;
@@ -163,6 +165,7 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     n.parentNode = n.dev.parent === null ? null : n.dev.parent === undefined ? undefined : (nodes.get(n.dev.parent) ?? undefined);
     // Function > 0 found by a slot scan is multi-function to the kernel (pci_scan_slot), and so is a
     // function 0 whose siblings were found: its Header Type bit 7 let the scan go on. VFs never are.
+    // VFs are added by the PF's driver, not found by the slot scan: they do not make a PF multi-function.
     const slotSiblings = busOf(n).some((o) => o !== n && !o.dev.isVf && o.dev.pci.device === n.dev.pci.device);
     n.multifunction = !n.dev.isVf && (n.dev.multifunctionBit || n.dev.pci.function > 0 || slotSiblings);
     n.matches = (s: DeviceSpec) => specMatches(s, n);
@@ -267,6 +270,11 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     if (d.dev.pci.segment >= VMD_FIRST_DOMAIN) {
       if (vmdEndpoints.length === 1) start = vmdEndpoints[0]!;
       else uncertain.push(`${d.address}: behind Intel VMD, and which VMD endpoint owns domain ${d.dev.pci.segment.toString(16)} is not in the capture`);
+      // pci_real_dma_dev arrived in 5.6 (iommu-groups §2.2 step 1); what older kernels do behind VMD is not modelled.
+      const k = opts.kernel;
+      if (k && (k.major < VMD_REAL_DMA_DEV[0] || (k.major === VMD_REAL_DMA_DEV[0] && k.minor < VMD_REAL_DMA_DEV[1]))) {
+        uncertain.push(`${d.address}: behind Intel VMD on Linux ${k.release}, which predates pci_real_dma_dev (5.6): its group there is not known`);
+      }
     }
     if (start !== d) {
       const g = groupOf.get(start);
@@ -279,13 +287,15 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
       if (b === undefined && x.dev.parent !== null) uncertain.push(`${x.address}: the bridge above it is unknown (topology not captured)`);
       if (!b || b.xlateRoot) break;
       x = b;
-      if (b.pcieType === PCIE_ROOT_PORT || b.pcieType === PCIE_UPSTREAM_PORT || b.pcieType === PCIE_DOWNSTREAM_PORT) continue;
+      // pci_for_each_dma_alias visits only PCIe-to-PCI and PCI-to-PCIe bridges and bridges without a
+      // PCIe capability; a PCIe bridge of any other type (ports, or a bridge reporting e.g. Endpoint) is passed over.
+      if (b.pcieType !== undefined && b.pcieType !== null && b.pcieType !== PCIE_TO_PCI_BRIDGE && b.pcieType !== PCI_TO_PCIE_BRIDGE) continue;
       if (b.pcieType === undefined) {
         // Probably a PCIe port (passed over); a conventional bridge would take the device's DMA.
         uncertain.push(`${b.address}: whether this bridge is PCI Express is unknown (capabilities not captured)`);
         continue;
       }
-      hops.push({ address: b.address, role: 'alias-bridge', note: b.pcieType === null ? 'a conventional PCI bridge: devices behind it DMA with its requester ID' : 'a PCIe-to-PCI/PCI-X bridge: devices behind it DMA with its requester ID' });
+      hops.push({ address: b.address, role: 'alias-bridge', note: ALIAS_BRIDGE_NOTE[b.pcieType === null ? 'conventional' : b.pcieType === PCI_TO_PCIE_BRIDGE ? 'pci-to-pcie' : 'pcie-to-pci'] });
       const g = groupOf.get(b);
       if (g) return finish(g, b, 'alias-bridge');
       p = b;
@@ -343,6 +353,13 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
   return { groups, uncovered: uncovered.sort(), coverageUnknown, byDevice, acsOf };
 }
 
+/** Why the alias walk stopped at a bridge (pci_for_each_dma_alias). */
+const ALIAS_BRIDGE_NOTE = {
+  conventional: 'a conventional PCI bridge: the IOMMU cannot tell the devices behind it from the bridge',
+  'pcie-to-pci': 'a PCIe-to-PCI/PCI-X bridge: the IOMMU sees the devices behind it by one requester ID (its secondary bus, 00.0)',
+  'pci-to-pcie': 'a PCI/PCI-X-to-PCIe bridge: the IOMMU sees the devices behind it by the bridge\'s own requester ID',
+} as const;
+
 /** LPC RCBA bit 0: the RCBA window is enabled. */
 const LPC_RCBA_ENABLE = 0x1;
 
@@ -398,14 +415,17 @@ function probeOrder(nodes: Map<string, Node>): Node[] {
 
 function specMatches(s: DeviceSpec, n: Node): boolean {
   if (s.kind === 'ids') {
-    if (s.vendor !== n.vendor || s.device !== n.device) return false;
-    if (s.subvendor === undefined) return true;
-    return s.subvendor === n.dev.subsystem[0] && s.subdevice === n.dev.subsystem[1];
+    // pci_dev_str_match: an ID of 0 matches any value.
+    const eq = (want: number | undefined, have: number | null) => !want || want === have;
+    return eq(s.vendor, n.vendor) && eq(s.device, n.device) && eq(s.subvendor, n.dev.subsystem[0]) && eq(s.subdevice, n.dev.subsystem[1]);
   }
-  // A path: root bus, then dev.fn at each level down to this function.
-  const chain: Node[] = [];
-  for (let x: Node | null | undefined = n; x; x = x.parentNode) chain.unshift(x);
-  const top = chain[0]!;
-  if (top.dev.parent !== null || top.dev.pci.segment !== s.segment || top.dev.pci.bus !== s.bus || chain.length !== s.path.length) return false;
-  return chain.every((c, i) => c.dev.pci.device === s.path[i]!.device && c.dev.pci.function === s.path[i]!.fn);
+  // A path (pci_dev_str_match_path): each "/dev.fn" from the right names this function, then the
+  // bridge above it, and so on; the first element is [seg:]bus:dev.fn of where that walk ends,
+  // on any bus — a plain bus:dev.fn names a function wherever it sits.
+  let x: Node | null | undefined = n;
+  for (let i = s.path.length - 1; i > 0; i--) {
+    if (!x || x.dev.pci.device !== s.path[i]!.device || x.dev.pci.function !== s.path[i]!.fn) return false;
+    x = x.parentNode;
+  }
+  return !!x && x.dev.pci.segment === s.segment && x.dev.pci.bus === s.bus && x.dev.pci.device === s.path[0]!.device && x.dev.pci.function === s.path[0]!.fn;
 }

@@ -32,8 +32,11 @@ const CONFIG_ACS_BITS = 7;
 
 export const NO_PARAMS: AcsParams = { override: null, disableRedir: [], configAcs: [], problems: [] };
 
+/** The kernel's own arguments: everything after "--" goes to init. */
 function words(cmdline: string): string[] {
-  return cmdline.trim().split(/\s+/).filter(Boolean);
+  const all = cmdline.trim().split(/\s+/).filter(Boolean);
+  const end = all.indexOf('--');
+  return end < 0 ? all : all.slice(0, end);
 }
 
 export function parseOverride(value: string): AcsOverride {
@@ -85,16 +88,31 @@ export function parseAcsParams(cmdline: string | undefined): AcsParams {
   if (!cmdline) return NO_PARAMS;
   const p: AcsParams = { override: null, disableRedir: [], configAcs: [], problems: [] };
   for (const w of words(cmdline)) {
-    if (w.startsWith('pcie_acs_override=')) p.override = parseOverride(w.slice('pcie_acs_override='.length));
+    if (w.startsWith('pcie_acs_override=')) {
+      // Each occurrence runs the patch's early_param again: flags and ids add up.
+      const o = parseOverride(w.slice('pcie_acs_override='.length));
+      if (p.override) {
+        const ids = [...p.override.ids];
+        const ignored = [...p.override.ignored, ...o.ignored];
+        for (const [i, id] of o.ids.entries()) {
+          if (ids.length < OVERRIDE_MAX_IDS) ids.push(id);
+          else ignored.push(`id:${id.vendor.toString(16).padStart(4, '0')}:${id.device.toString(16).padStart(4, '0')} (entry ${i + 1} of a later pcie_acs_override): more than ${OVERRIDE_MAX_IDS} id: entries`);
+        }
+        p.override = { downstream: p.override.downstream || o.downstream, multifunction: p.override.multifunction || o.multifunction, ids, ignored };
+      } else p.override = o;
+    }
     if (!w.startsWith('pci=')) continue;
     for (const opt of w.slice(4).split(',')) {
+      // pci_setup keeps a pointer to the value: a later disable_acs_redir= or config_acs= replaces an earlier one.
       if (opt.startsWith('disable_acs_redir=')) {
+        p.disableRedir = [];
         for (const d of opt.slice('disable_acs_redir='.length).split(';').filter(Boolean)) {
           const spec = parseDeviceSpec(d);
           if (spec) p.disableRedir.push(spec);
           else p.problems.push(`pci=disable_acs_redir: "${d}" is not a device the kernel can match`);
         }
       } else if (opt.startsWith('config_acs=')) {
+        p.configAcs = [];
         for (const e of opt.slice('config_acs='.length).split(';').filter(Boolean)) {
           const at = e.indexOf('@');
           // The kernel rejects an entry without "@<device>" ("ACS Flags missing"), e.g. its own documentation's example.

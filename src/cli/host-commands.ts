@@ -11,6 +11,7 @@ import { toJson } from '../report/json.js';
 import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
 import { readCapture } from '../sources/capture-archive.js';
 import { readLiveHost } from '../sources/live.js';
+import { readWindowsCaptureIfJson } from '../sources/windows/index.js';
 import { readInput, realFs, type Fs } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { UsageError, type Io } from './run.js';
@@ -61,7 +62,8 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
   if (o.capture !== undefined) {
     if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
-    return readCapture(o.capture, fs);
+    // A Windows probe capture is JSON; a Linux one is a tar(.gz) or a directory.
+    return (o.capture !== '-' ? readWindowsCaptureIfJson(o.capture, fs) : null) ?? readCapture(o.capture, fs);
   }
   if (loose.length > 0) {
     if (o.root !== undefined && o.root !== '/') throw new UsageError('--root reads a live host tree; it cannot be combined with capture files');

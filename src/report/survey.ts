@@ -90,8 +90,30 @@ export function deviceJson(r: DeviceReport) {
     slot: d.slot ? { physical: d.slot.physical, designation: d.slot.designation, hpeRmrdsSlot: d.slot.hpeRmrdsSlot, embedded: d.slot.embedded, sources: d.slot.sources } : null,
     rmrr: d.rmrr === undefined ? null : d.rmrr.map((h) => ({ base: h.base, limit: h.limit, structure: h.structure, scope: h.scope, viaBridge: h.viaBridge })),
     ivmd: d.ivmd.map((h) => ({ start: h.start, length: h.length, type: h.type, flags: h.flags })),
+    locationPath: d.locationPath.path,
+    locationPathSource: d.locationPath.source,
+    locationPathReason: d.locationPath.reason,
+    windows: d.windows ? windowsJson(d.windows) : null,
     findings: r.findings.map(findingJson),
     verdicts: r.verdicts,
+  };
+}
+
+/** Windows' answers, unknown as null (JSON has no undefined). */
+function windowsJson(w: NonNullable<Device['windows']>) {
+  const n = <T>(v: T | undefined) => (v === undefined ? null : v);
+  return {
+    instanceId: w.instanceId,
+    dismounted: w.dismounted,
+    deviceType: n(w.deviceType),
+    requiresReservedMemoryRegion: n(w.requiresReservedMemoryRegion),
+    acsCompatibleUpHierarchy: n(w.acsCompatibleUpHierarchy),
+    acsCapabilityRegister: n(w.acsCapabilityRegister),
+    acsSupport: n(w.acsSupport),
+    interruptSupport: n(w.interruptSupport),
+    barTypes: n(w.barTypes),
+    memoryRanges: w.memoryRanges ? w.memoryRanges.map((r) => ({ start: r.start, end: r.end })) : null,
+    surveyLines: n(w.surveyLines),
   };
 }
 

@@ -15,7 +15,7 @@ import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { buildHost } from '../src/host/build.js';
 import { windowsFactsFromProbe } from '../src/sources/windows/index.js';
-import { fixtureText } from './helpers.js';
+import { ROOT, fixtureText } from './helpers.js';
 import { gen8Probe, gen8RmrrNamed, type SimOptions } from './windows-hosts.js';
 
 const CARD = '0000:09:00.0';
@@ -213,5 +213,44 @@ describe('Windows probe capture: the corpus texts it relies on', () => {
     // Copied into the fixture with its provenance (test/fixtures/windows/SOURCES.md).
     const t = fixtureText('windows', '11-mastering-hyperv-2016-get-vmhostassignabledevice.txt');
     assert.match(t.replace(/\s+/g, ' '), /the system BIOS must be updated to allow Windows to control PCI Express/);
+  });
+});
+
+describe('explain --target dda: the DDA procedure', () => {
+  it('accepts a location path as DEVICE and prints the procedure with --vm, -Force said why, and the undo', async () => {
+    const r = await run('explain', 'PCIROOT(0)#PCI(0302)#PCI(0000)', '--capture', write(gen8Probe()), '--target', 'dda', '--vm', "lab's vm");
+    assert.equal(r.code, EXIT.BLOCKED, r.err);
+    const lines = r.out.split('\n').map((l) => l.trim());
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    assert.match(r.out, /^0000:09:00\.0 /m);
+    assert.match(r.out, /location path PCIROOT\(0\)#PCI\(0302\)#PCI\(0000\) \(from Windows\)/);
+    const order = [
+      /^Set-VM -Name 'lab''s vm' -AutomaticStopAction TurnOff$/,
+      /^Set-VM -Name 'lab''s vm' -LowMemoryMappedIoSpace 129Mb -HighMemoryMappedIoSpace 512Mb$/,
+      /^Disable-PnpDevice -InstanceId 'PCI\\VEN_1000&DEV_0072&SUBSYS_30801000&REV_03\\.*&0&001A' -Confirm:\$false$/,
+      /^# -Force: .*has not supplied any directives/,
+      /^Dismount-VMHostAssignableDevice -Force -LocationPath 'PCIROOT\(0\)#PCI\(0302\)#PCI\(0000\)'$/,
+      /^Add-VMAssignableDevice -LocationPath 'PCIROOT\(0\)#PCI\(0302\)#PCI\(0000\)' -VMName 'lab''s vm'$/,
+      /^Remove-VMAssignableDevice /,
+      /^Mount-VMHostAssignableDevice -LocationPath 'PCIROOT\(0\)#PCI\(0302\)#PCI\(0000\)'$/,
+      /^Enable-PnpDevice /,
+    ].map(at);
+    assert.ok(order.every((i) => i >= 0), JSON.stringify(order));
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    assert.match(r.out, /# blocked for dda \(DDA_RESERVED_MEMORY\)/);
+  });
+
+  it('on a Linux capture the procedure uses the derived path; a GPU needs no -Force', async () => {
+    const r = await run('explain', '01:00.1', '--lspci', join(ROOT, 'examples/hp-proliant-dl380e-gen8/lspci-vvnn.txt'), '--target', 'dda');
+    // Matrox G200EH at 01:00.1 behind 00:1c.7 (lspci: secondary=01).
+    assert.match(r.out, /Dismount-VMHostAssignableDevice -LocationPath 'PCIROOT\(0\)#PCI\(1C07\)#PCI\(0001\)'/);
+    assert.match(r.out, /-GuestControlledCacheTypes \$true/);
+    assert.match(r.out, /location path PCIROOT\(0\)#PCI\(1C07\)#PCI\(0001\) \(derived from the topology\)/);
+  });
+
+  it('--vm is refused without --target dda, and with control characters', async () => {
+    const p = write(gen8Probe());
+    assert.equal((await run('explain', '09:00.0', '--capture', p, '--vm', 'x')).code, EXIT.INPUT);
+    assert.equal((await run('explain', '09:00.0', '--capture', p, '--target', 'dda', '--vm', 'a\nb')).code, EXIT.INPUT);
   });
 });

@@ -34,6 +34,8 @@ export interface SurveyOptions extends HostSourceOptions {
   device?: string;
   /** survey: only devices of a class: hex "03", "0300", or a name (gpu, nic, storage…). */
   class?: string;
+  /** explain --target dda: the VM to assign to. */
+  vm?: string;
 }
 
 /** --class names → the base class (2 hex digits) or class/sub-class (4) they stand for. */
@@ -159,11 +161,14 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   const t = target(o);
   const sv = runSurvey(loadHost(o, fs));
   const hits = findDevices(sv, query);
-  if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, or part of a name; \`assignable survey --all\` lists them)`);
+  // The name goes into PowerShell lines (quoted) and a comment: no line breaks or control characters.
+  if (o.vm !== undefined && (o.vm.trim() === '' || /[\x00-\x1f\x7f]/.test(o.vm))) throw new UsageError('--vm: give the VM name as Get-VM shows it (no control characters)');
+  if (o.vm !== undefined && t !== 'dda') throw new UsageError('--vm names the Hyper-V VM of the DDA procedure: use it with --target dda');
+  if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, a location path like PCIROOT(0)#PCI(0300)#PCI(0000), or part of a name; \`assignable survey --all\` lists them)`);
   if (o.json) {
     io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
   } else {
-    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t)).join('\n'));
+    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t, o.vm)).join('\n'));
   }
   return hits.some((h) => h.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
 }

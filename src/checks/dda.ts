@@ -44,20 +44,27 @@ export const isWindowsDevice = (d: Device) => d.configSource === 'windows-pnp' |
 /** The PowerShell to dismount and assign it (windows-dda.md §4), for `explain --target dda` and fixes. */
 export function ddaProcedure(d: Device, vm: string, force: { needed: boolean; why: string } | null, mmio: { lowMb: bigint; highMb: bigint } | null): string[] {
   const lp = d.locationPath.path ?? '<location path: unknown>';
-  const id = d.windows?.instanceId ?? '<instance id>';
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const out = [`# Hyper-V DDA of ${d.address} to VM ${vm} (run elevated; the VM must be off)`];
+  // Without Windows' own instance ID (a Linux capture, a SurveyDDA paste) look it up by the path.
+  const known = d.configSource === 'windows-pnp' && d.windows?.instanceId;
+  let id: string;
+  if (known) id = q(d.windows!.instanceId);
+  else {
+    out.push(`$id = (Get-PnpDevice -PresentOnly | Where-Object { (Get-PnpDeviceProperty -InstanceId $_.InstanceId -KeyName DEVPKEY_Device_LocationPaths).Data -contains ${q(lp)} }).InstanceId`);
+    id = '$id';
+  }
   out.push(`Set-VM -Name ${q(vm)} -AutomaticStopAction TurnOff`);
   if (d.classCode >> 16 === 0x03) out.push(`Set-VM -Name ${q(vm)} -GuestControlledCacheTypes $true`);
   if (mmio) out.push(`Set-VM -Name ${q(vm)} -LowMemoryMappedIoSpace ${mmio.lowMb}Mb -HighMemoryMappedIoSpace ${mmio.highMb}Mb`);
-  out.push(`Disable-PnpDevice -InstanceId ${q(id)} -Confirm:$false`);
+  out.push(`Disable-PnpDevice -InstanceId ${id} -Confirm:$false`);
   if (force?.needed) out.push(`# -Force: ${force.why}`);
   out.push(`Dismount-VMHostAssignableDevice${force?.needed ? ' -Force' : ''} -LocationPath ${q(lp)}`);
   out.push(`Add-VMAssignableDevice -LocationPath ${q(lp)} -VMName ${q(vm)}`);
   out.push('# undo:');
   out.push(`Remove-VMAssignableDevice -LocationPath ${q(lp)} -VMName ${q(vm)}`);
   out.push(`Mount-VMHostAssignableDevice -LocationPath ${q(lp)}`);
-  out.push(`Enable-PnpDevice -InstanceId ${q(id)} -Confirm:$false`);
+  out.push(`Enable-PnpDevice -InstanceId ${id} -Confirm:$false`);
   return out;
 }
 
@@ -142,6 +149,8 @@ export function checkDda(d: Device, host: Host): Finding[] {
       : finding('LEGACY_ENDPOINT', d.address, 'A PCI Express legacy endpoint (DeviceType 3): Hyper-V refuses it ("Legacy, non-VGA PCI device.  Not assignable.").', [`DEVPKEY_PciDevice_DeviceType = ${dt}`, ...survey]));
   } else if (dt === DEVICE_TYPE.PciExpressRootComplexIntegratedEndpoint) {
     out.push(finding('INTEGRATED_ENDPOINT', d.address, 'A root-complex integrated endpoint (DeviceType 4): Hyper-V calls it "Embedded Endpoint -- less secure."', [`DEVPKEY_PciDevice_DeviceType = ${dt}`, ...survey]));
+  } else if ((dt === undefined || dt === null) && w.surveyLines?.some((l) => /^Old-style PCI device/i.test(l))) {
+    out.push(finding('CONVENTIONAL_PCI', d.address, 'SurveyDDA found it is not a PCI Express endpoint ("Old-style PCI device, switch port, etc.  Not assignable."): conventional PCI, PCI-X or a port — Hyper-V refuses it.', survey));
   } else if (dt === undefined || dt === null) {
     // DeviceType 5 is judged once, for the host (checkDdaHost).
     out.push(finding('CAPABILITIES_UNKNOWN', d.address, `Windows' DeviceType for it is unknown (${dt === null ? 'published as Empty' : 'not in the capture'}): whether it is PCI Express, and so assignable, is unknown.`, [...survey]));
@@ -160,8 +169,10 @@ export function checkDda(d: Device, host: Host): Finding[] {
     const up = w.acsCompatibleUpHierarchy;
     if (up === 0) {
       out.push(finding('ACS_MISSING_UPSTREAM', d.address, `Windows reports AcsCompatibleUpHierarchy 0 (NotSupported): a port above it does not isolate peer-to-peer traffic, so Hyper-V says "${SURVEY_ACS}". Dismount-VMHostAssignableDevice -Force overrides this check, at the cost of that isolation.`, [`DEVPKEY_PciDevice_AcsCompatibleUpHierarchy = 0 (NotSupported)`, ...acsHops(d, host), ...survey]));
-    } else if ((up === undefined || up === null) && d.configSource === 'windows-pnp' && dt !== undefined && dt !== null) {
-      out.push(finding('DDA_ACS_UNKNOWN', d.address, `Windows published no AcsCompatibleUpHierarchy for it (${up === null ? 'Type Empty' : 'not read'}): whether peer-to-peer traffic is isolated is unknown (SurveyDDA would take the missing value as "no ACS problem").`, acsHops(d, host)));
+    } else if ((up === undefined || up === null) && dt !== undefined && dt !== null) {
+      out.push(finding('DDA_ACS_UNKNOWN', d.address, d.configSource === 'surveydda'
+        ? 'SurveyDDA did not flag ACS, but its test ($acsUp -eq 0) also passes when Windows published no value: whether peer-to-peer traffic is isolated is unknown.'
+        : `Windows published no AcsCompatibleUpHierarchy for it (${up === null ? 'Type Empty' : 'not read'}): whether peer-to-peer traffic is isolated is unknown (SurveyDDA would take the missing value as "no ACS problem").`, [...acsHops(d, host), ...survey]));
     }
   }
   // Interrupts: InterruptSupport is a capability, valid for disabled devices too.
@@ -174,6 +185,9 @@ export function checkDda(d: Device, host: Host): Finding[] {
     out.push(finding('DDA_INTERRUPTS_UNKNOWN', d.address, d.configSource === 'surveydda'
       ? 'How it interrupts is unknown: SurveyDDA\'s interrupt line is missing or meaningless here (under PowerShell 7 its gwmi calls fail and it prints "no interrupts at all -- assignment can work" regardless).'
       : `How it interrupts is unknown: Windows' InterruptSupport is ${is === null ? 'Empty' : is === 0 ? '0' : 'not in the capture'}.`, survey));
+  }
+  if (w.surveyMmioMb !== undefined && !w.memoryRanges) {
+    out.push(finding('MMIO', d.address, `SurveyDDA summed ${w.surveyMmioMb} MB of allocated MMIO (no split between below and above 4 GiB; each range one byte short).`, survey, [{ rank: 1, title: 'Hyper-V', risk: 'none', detail: 'At least this much MMIO gap; which part must lie below 4 GiB is unknown from SurveyDDA — the assignable probe gives the split.', commands: [`Set-VM -VMName <vm> -HighMemoryMappedIoSpace ${BigInt(w.surveyMmioMb + 1) + DEFAULT_HIGH_MMIO_MB}Mb`] }]));
   }
   // MMIO the VM must provide, split as Set-VM takes it.
   const m = windowsMmio(d);

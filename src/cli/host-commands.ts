@@ -11,7 +11,7 @@ import { toJson } from '../report/json.js';
 import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
 import { readCapture } from '../sources/capture-archive.js';
 import { readLiveHost } from '../sources/live.js';
-import { readWindowsCaptureIfJson } from '../sources/windows/index.js';
+import { readSurveyDda, readWindowsCaptureIfJson } from '../sources/windows/index.js';
 import { readInput, realFs, type Fs } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { UsageError, type Io } from './run.js';
@@ -23,6 +23,10 @@ export interface HostSourceOptions extends CaptureFileOptions {
   root?: string;
   capture?: string;
   pciIds?: string;
+  /** SurveyDDA.ps1's printed output. */
+  surveydda?: string;
+  /** On Windows: run the probe with PowerShell 7. */
+  pwsh?: boolean;
 }
 
 export interface SurveyOptions extends HostSourceOptions {
@@ -62,6 +66,10 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   const loose = LOOSE.filter((k) => o[k] !== undefined);
   const stdin = loose.filter((k) => o[k] === '-' && k !== 'cmdline' && k !== 'kernel');
   if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
+  if (o.surveydda !== undefined) {
+    if (o.capture !== undefined || loose.length > 0) throw new UsageError(`--surveydda reads what SurveyDDA printed; it cannot be combined with --${o.capture !== undefined ? 'capture' : loose[0]}`);
+    return readSurveyDda(o.surveydda, fs);
+  }
   if (o.capture !== undefined) {
     if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
     // A Windows probe capture is JSON; a Linux one is a tar(.gz) or a directory.

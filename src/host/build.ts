@@ -75,6 +75,8 @@ function deviceName(f: FunctionFacts, vendorName: string | null, deviceName: str
   // pci.ids first, so a live host and its capture name devices alike; lspci's own words next.
   if (vendorName && deviceName) return `${vendorName} ${deviceName}`;
   if (f.lspci?.description) return f.lspci.description;
+  // Windows' friendly name (SurveyDDA prints no ids at all).
+  if (f.windows?.name && (!vendorName || f.configSource === 'surveydda')) return f.windows.name;
   return vendorName ? `${vendorName} Device ${hex4(c.deviceId)}` : `Device ${hex4(c.vendorId)}:${hex4(c.deviceId)}`;
 }
 

@@ -4,6 +4,7 @@ import { InputFailure } from '../errors.js';
 import { readInput, realFs, type Fs } from '../fs.js';
 import { bad, decodeProbeText, type Json } from './json.js';
 import { windowsFactsFromProbe } from './probe.js';
+import { surveyDdaFacts } from './surveydda.js';
 
 export { PROBE_SCHEMA, windowsFactsFromProbe } from './probe.js';
 
@@ -42,4 +43,16 @@ export function readWindowsCaptureIfJson(path: string, fs: Fs = realFs): HostFac
   const bytes = readInput(path, 'capture', fs, MAX_PROBE_BYTES);
   if (!looksLikeJson(bytes)) return null;
   return parseProbeBytes(bytes, path);
+}
+
+/** A SurveyDDA paste is a few KiB; a forum thread around it stays far below this. */
+const MAX_SURVEYDDA_BYTES = 4 * 1024 * 1024;
+
+export function readSurveyDda(path: string, fs: Fs = realFs): HostFacts {
+  const text = decodeProbeText(readInput(path, 'SurveyDDA output', fs, MAX_SURVEYDDA_BYTES));
+  try {
+    return surveyDdaFacts(text, path);
+  } catch (e) {
+    throw new InputFailure(path, e);
+  }
 }

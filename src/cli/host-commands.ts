@@ -12,6 +12,8 @@ import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-fi
 import { readCapture } from '../sources/capture-archive.js';
 import { readLiveHost } from '../sources/live.js';
 import { readSurveyDda, readWindowsCaptureIfJson } from '../sources/windows/index.js';
+import { isWindowsPlatform } from '../sources/windows/platform.js';
+import { readWindowsLiveHost } from './windows-live.js';
 import { readInput, realFs, type Fs } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { UsageError, type Io } from './run.js';
@@ -83,6 +85,8 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
     }
     return readCaptureFiles(o, fs);
   }
+  // On Windows this host is read by the probe (README, "Windows").
+  if (o.root === undefined && isWindowsPlatform()) return readWindowsLiveHost(o);
   return readLiveHost(o.root ?? '/', fs);
 }
 

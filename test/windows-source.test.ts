@@ -59,6 +59,10 @@ describe('Windows probe capture: the simulated Gen8 with an HBA in slot 2', () =
     assert.equal(card.locationPath, 'PCIROOT(0)#PCI(0302)#PCI(0000)');
     assert.equal(card.locationPathSource, 'windows');
     assert.equal(card.windows.requiresReservedMemoryRegion, true);
+    // Windows' host answers are kept as facts, absent ones left out.
+    assert.equal(doc.host.windows.os.productType, 3);
+    assert.equal(doc.host.windows.rootBuses[0].nativePciExpressControl, true);
+    assert.deepEqual(doc.host.windows.hyperV.iovSupportReasons, []);
   });
 
   it('fix gives the RMRDS_Slot2 override with the Windows conrep.exe commands', async () => {

@@ -139,6 +139,8 @@ export function surveyJson(sv: Survey, target: Target | null) {
       },
       bootloader: h.bootloader ?? null,
       bootDisk: { functions: h.bootDiskFunctions ?? null, evidence: h.bootDiskEvidence, unknown: h.bootDiskUnknown ?? null },
+      // Windows' host-level answers (probe capture or SurveyDDA); absent keys were not read.
+      windows: h.windows ?? null,
       findings: sv.hostFindings.map(findingJson),
       notes: h.notes,
     },

@@ -4,11 +4,13 @@
  * derived for a real Linux capture, checked hop by hop against lspci's own bridge lines.
  */
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
 import { locationPathOf, parseLocationPath, pciPart } from '../src/host/location-path.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
+import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 /**
  * What each row's second column states about the topology, written out as (root bus, hops).
@@ -120,3 +122,20 @@ function readLspci(path: string): { bridgeFor: Map<string, { bus: string; dev: s
 function fixtureTextAbs(p: string): string {
   return fixtureText('..', '..', p.slice(ROOT.length + 1));
 }
+
+describe('location paths on a live/capture tree', () => {
+  it('survey --root of a sysfs tree: every segment-0 function carries the path its sysfs device link spells', async () => {
+    const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt'), {});
+    let out = '';
+    await main(['survey', '--root', root, '--json', '--all'], { out: (s) => void (out += s), err: () => {} });
+    const devices = JSON.parse(out).devices as Array<{ address: string; locationPath: string | null }>;
+    assert.ok(devices.length > 20);
+    for (const d of devices) {
+      // …/sys/devices/pci0000:BB/0000:00:1c.1/0000:08:00.0: the root bus, then one hop per directory.
+      const link = readlinkSync(join(root, 'sys/bus/pci/devices', d.address));
+      const m = /pci0000:([0-9a-f]{2})\/(.*)$/.exec(link)!;
+      const hops = m[2]!.split('/').map((a) => /:([0-9a-f]{2})\.([0-7])$/.exec(a)!).map((x) => `#PCI(${x[1]!.toUpperCase()}0${x[2]})`);
+      assert.equal(d.locationPath, `PCIROOT(${parseInt(m[1]!, 16).toString(16).toUpperCase()})${hops.join('')}`, d.address);
+    }
+  });
+});

@@ -167,6 +167,14 @@ describe('Windows probe capture: host and VM state', () => {
     assert.ok(s.fixes[0]!.commands!.includes("Set-VM -Name 'gpu-vm' -AutomaticStopAction TurnOff"));
   });
 
+  it('AcsCompatibleUpHierarchy 4 ("Enhanced") passes like 3', () => {
+    const sv = survey({}, (d) => {
+      d.pciDevices.find((x: any) => /DEV_0072/.test(x.instanceId)).properties.DEVPKEY_PciDevice_AcsCompatibleUpHierarchy = 4;
+    });
+    const card = sv.devices.find((r) => r.device.address === CARD)!;
+    assert.ok(!card.findings.some((f) => f.code === 'ACS_MISSING_UPSTREAM' || f.code === 'DDA_ACS_UNKNOWN'));
+  });
+
   it('ACS NotSupported, ACS Empty on a native PCIe function, and an unknown InterruptSupport', () => {
     const sv = survey({}, (d) => {
       const card = d.pciDevices.find((x: any) => /DEV_0072/.test(x.instanceId));

@@ -125,7 +125,7 @@ function fixtureTextAbs(p: string): string {
 
 describe('location paths on a live/capture tree', () => {
   it('survey --root of a sysfs tree: every segment-0 function carries the path its sysfs device link spells', async () => {
-    const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt'), {});
+    const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt'), { kernel: '6.8.0', cmdline: 'ro quiet' });
     let out = '';
     await main(['survey', '--root', root, '--json', '--all'], { out: (s) => void (out += s), err: () => {} });
     const devices = JSON.parse(out).devices as Array<{ address: string; locationPath: string | null }>;

@@ -347,7 +347,17 @@ export function windowsFactsFromProbe(root: Json, file: string): HostFacts {
     const subordinate = Math.max(...below.map((q) => q.facts.address.bus));
     p.facts.config.bridge = { primary: p.facts.address.bus, secondary, subordinate };
   }
-  for (const e of windows.errors) notes.push({ code: 'WINDOWS_PROBE_ERROR', message: `the probe could not read ${e.step}${e.target ? ` (${e.target})` : ''}: ${e.message}` });
+  // One note per step and message, however many functions it concerns.
+  const grouped = new Map<string, string[]>();
+  for (const e of windows.errors) {
+    const k = `${e.step}\u0000${e.message}`;
+    grouped.set(k, [...(grouped.get(k) ?? []), ...(e.target ? [e.target] : [])]);
+  }
+  for (const [k, targets] of grouped) {
+    const [step, message] = k.split('\u0000');
+    const what = targets.length === 0 ? '' : targets.length === 1 ? ` (${targets[0]})` : ` (${targets.length}: ${targets[0]}, …)`;
+    notes.push({ code: 'WINDOWS_PROBE_ERROR', message: `the probe could not read ${step}${what}: ${message}` });
+  }
   if (pending.length > 0) notes.push({ code: 'WINDOWS_CONFIG_UNPUBLISHED', message: 'Windows publishes no config space to user mode: FLR, exact BAR sizes and the capability list are unknown; Windows\' own properties decide the dda verdicts' });
   return {
     origin: { kind: 'capture', description: `Windows probe capture ${file}` },

@@ -195,6 +195,21 @@ describe('Windows probe capture: host and VM state', () => {
   });
 });
 
+describe('Windows probe capture: probe errors', () => {
+  it('one note per kind of error, however many functions it concerns', () => {
+    const sv = survey({}, (d) => {
+      d.errors = d.pciDevices.slice(0, 3).map((x: any) => ({ step: 'pciDevices.memoryRanges', target: x.instanceId, message: 'Access denied' }));
+      for (const x of d.pciDevices.slice(0, 3)) delete x.memoryRanges;
+    });
+    const notes = sv.host.notes.filter((n) => n.code === 'WINDOWS_PROBE_ERROR');
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!.message, /pciDevices\.memoryRanges \(3: PCI\\.*, …\): Access denied/);
+  });
+  it('--pwsh without a Windows host to probe is a usage error', async () => {
+    assert.equal((await run('survey', '--pwsh', '--capture', write(gen8Probe()))).code, EXIT.INPUT);
+  });
+});
+
 describe('Windows probe capture: bad input is one line and exit 2', () => {
   const cases: Array<[string, (d: Record<string, any>) => unknown, RegExp]> = [
     ['a wrong schema', (d) => ({ ...d, schema: 'assignable/windows-probe/v9' }), /schema.*expected "assignable\/windows-probe\/v1"/],

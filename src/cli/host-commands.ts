@@ -68,6 +68,7 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   const loose = LOOSE.filter((k) => o[k] !== undefined);
   const stdin = loose.filter((k) => o[k] === '-' && k !== 'cmdline' && k !== 'kernel');
   if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
+  if (o.pwsh && (o.surveydda !== undefined || o.capture !== undefined || loose.length > 0)) throw new UsageError('--pwsh runs the probe on this Windows host; it cannot be combined with an input file');
   if (o.surveydda !== undefined) {
     if (o.capture !== undefined || loose.length > 0) throw new UsageError(`--surveydda reads what SurveyDDA printed; it cannot be combined with --${o.capture !== undefined ? 'capture' : loose[0]}`);
     return readSurveyDda(o.surveydda, fs);
@@ -87,6 +88,7 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   }
   // On Windows this host is read by the probe (README, "Windows").
   if (o.root === undefined && isWindowsPlatform()) return readWindowsLiveHost(o);
+  if (o.pwsh) throw new UsageError('--pwsh picks the PowerShell that runs the probe on a Windows host; here nothing runs it (give --capture with the probe\'s output)');
   return readLiveHost(o.root ?? '/', fs);
 }
 

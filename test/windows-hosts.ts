@@ -152,6 +152,7 @@ export function gen8Probe(o: SimOptions = {}): Record<string, unknown> {
   const kept = o.keptPcieControl === true;
   const q = o.ps51Quirks === true;
   const list = (xs: string[]) => (q && xs.length === 1 ? xs[0] : xs);
+  const wrap = (xs: string[]) => (q ? { value: xs, Count: xs.length } : xs);
   const pciDevices = fns.map((f) => {
     const c = f.config;
     const k = key(f.bus, f.device, f.fn);
@@ -163,7 +164,8 @@ export function gen8Probe(o: SimOptions = {}): Record<string, unknown> {
       DEVPKEY_Device_Parent: f.parent ? idOf(byKey.get(f.parent)!) : rootId(f.bus),
       DEVPKEY_Device_LocationPaths: list([pathOf(f)]),
       DEVPKEY_Device_HardwareIds: list([`PCI\\VEN_${hex(f.vendor, 4)}&DEV_${hex(f.devId, 4)}&SUBSYS_${f.subsys}&REV_${hex(f.rev, 2)}`]),
-      DEVPKEY_Device_CompatibleIds: [`PCI\\VEN_${hex(f.vendor, 4)}&DEV_${hex(f.devId, 4)}&REV_${hex(f.rev, 2)}`, `PCI\\CC_${hex(f.classCode, 6)}`],
+      // 5.1 hands some arrays back wrapped as {"value":[…],"Count":n}.
+      DEVPKEY_Device_CompatibleIds: wrap([`PCI\\VEN_${hex(f.vendor, 4)}&DEV_${hex(f.devId, 4)}&REV_${hex(f.rev, 2)}`, `PCI\\CC_${hex(f.classCode, 6)}`]),
       DEVPKEY_Device_BusNumber: f.bus,
       DEVPKEY_Device_Address: (f.device << 16) | f.fn,
       DEVPKEY_PciDevice_DeviceType: isCard ? (kept ? 5 : 2) : deviceType(c!, kept),

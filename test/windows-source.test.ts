@@ -251,6 +251,7 @@ describe('explain --target dda: the DDA procedure', () => {
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     assert.match(r.out, /^0000:09:00\.0 /m);
     assert.match(r.out, /location path PCIROOT\(0\)#PCI\(0302\)#PCI\(0000\) \(from Windows\)/);
+    assert.match(r.out, /Windows: instance PCI\\VEN_1000&DEV_0072\S+, DeviceType 2 \(PciExpressEndpoint\), RequiresReservedMemoryRegion true, AcsCompatibleUpHierarchy 3, InterruptSupport 0x7/);
     const order = [
       /^Set-VM -Name 'lab''s vm' -AutomaticStopAction TurnOff$/,
       /^Set-VM -Name 'lab''s vm' -LowMemoryMappedIoSpace 129Mb -HighMemoryMappedIoSpace 512Mb$/,

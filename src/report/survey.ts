@@ -102,6 +102,21 @@ export function deviceJson(r: DeviceReport) {
   };
 }
 
+const DEVICE_TYPES: Record<number, string> = { 0: 'PciConventional', 1: 'PciX', 2: 'PciExpressEndpoint', 3: 'PciExpressLegacyEndpoint', 4: 'PciExpressRootComplexIntegratedEndpoint', 5: 'PciExpressTreatedAsPci' };
+
+/** What Windows said, for explain: each property, "not read" or "Empty" when it did not. */
+function windowsLine(w: NonNullable<Device['windows']>): string {
+  const v = (x: unknown, f: (y: never) => string = (y) => String(y)) => (x === undefined ? 'not read' : x === null ? 'Empty' : f(x as never));
+  const parts = [
+    w.instanceId.startsWith('SurveyDDA#') ? 'from a SurveyDDA paste' : `instance ${w.instanceId}${w.dismounted ? ' (dismounted: PCIP\\)' : ''}`,
+    `DeviceType ${v(w.deviceType, (n: number) => `${n}${DEVICE_TYPES[n] ? ` (${DEVICE_TYPES[n]})` : ''}`)}`,
+    `RequiresReservedMemoryRegion ${v(w.requiresReservedMemoryRegion)}`,
+    `AcsCompatibleUpHierarchy ${v(w.acsCompatibleUpHierarchy)}`,
+    `InterruptSupport ${v(w.interruptSupport, (n: number) => `0x${n.toString(16)}`)}`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
 /** Windows' answers, unknown as null (JSON has no undefined). */
 function windowsJson(w: NonNullable<Device['windows']>) {
   const n = <T>(v: T | undefined) => (v === undefined ? null : v);
@@ -185,6 +200,7 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
     out.push(`  ${what}`);
     for (const s of d.slot.sources) out.push(paint(style, 'dim', `    from ${s}`));
   } else out.push('  slot unknown');
+  if (d.windows) out.push(`  Windows: ${windowsLine(d.windows)}`);
   out.push(d.locationPath.path ? `  location path ${d.locationPath.path} (${d.locationPath.source === 'windows' ? 'from Windows' : 'derived from the topology'})` : `  location path unknown: ${d.locationPath.reason ?? 'not derived'}`);
   const vs = TARGETS.map((t) => `${t} ${paint(style, r.verdicts[t].status, r.verdicts[t].status)}${r.verdicts[t].reasons.length ? ` (${r.verdicts[t].reasons.join(', ')})` : ''}${r.verdicts[t].confidence === 'believed' ? ' [believed]' : ''}`);
   out.push(`  verdicts: ${vs.join(' · ')}`);

@@ -115,6 +115,16 @@ describe('Windows: fix --apply against the conrep simulator', () => {
     assert.match(r.err, /to undo: Remove-Item -LiteralPath/);
   });
 
+  it('rollback on the Windows path: the backup loaded back with conrep.exe, read back', async () => {
+    const w = windowsHost();
+    assert.equal((await runWithEnv(['fix', '09:00.0', '--apply', '--force'], w.env)).code, EXIT.OK);
+    const state = join(w.env.ProgramData, 'assignable');
+    const before = readdirSync(join(state, 'backups')).find((f) => f.endsWith('-before.dat'))!;
+    const rb = await runWithEnv(['fix', '--rollback', join(state, 'backups', before), '--apply'], w.env);
+    assert.equal(rb.code, EXIT.OK, rb.err + rb.out);
+    assert.equal(nvramByte(w.h, 0x26a) & 0x02, 0, 'slot 2 included again');
+  });
+
   it('an existing hpsstkio.sys is left alone', async () => {
     const w = windowsHost();
     const driver = join(w.windows, 'System32', 'drivers', 'hpsstkio.sys');

@@ -1,6 +1,6 @@
 /** `assignable fix`: plan (default), --apply, --verify, --rollback. Nothing is written without --apply. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
 import { DecodeError } from '../firmware/errors.js';
 import { applyRmrds, ApplyError, loadByHand, readNow, rollbackRmrds, type ConrepContext, type RecordBase } from '../remedies/hpe-rmrds/apply.js';
@@ -22,8 +22,6 @@ import { VERSION } from '../version.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { loadHost, type HostSourceOptions } from './host-commands.js';
 import { conrepCandidates, hpsstkioPaths, isWindowsPlatform, windowsStateDir } from '../sources/windows/platform.js';
-import { readdirSync as listDir } from 'node:fs';
-import { dirname } from 'node:path';
 import { UsageError, type Io } from './run.js';
 
 export interface FixOptions extends HostSourceOptions {
@@ -144,7 +142,7 @@ function findWindowsConrep(o: FixOptions): string {
   }
   const list = (d: string) => {
     try {
-      return listDir(d);
+      return readdirSync(d);
     } catch {
       return [];
     }

@@ -53,10 +53,14 @@ export { readLiveHost } from './sources/live.js';
 export { readCapture } from './sources/capture-archive.js';
 export { readCaptureFiles, functionsFromLspci, type CaptureFileOptions } from './sources/capture-files.js';
 export { realFs, type Fs } from './sources/fs.js';
+// Windows: a probe capture (docs/windows-probe.md) and SurveyDDA's printed text.
+export { windowsFactsFromProbe, parseProbeBytes, readSurveyDda, PROBE_SCHEMA } from './sources/windows/index.js';
+export { surveyDdaFacts } from './sources/windows/surveydda.js';
 
 // The host model: HostFacts → Host.
 export { buildHost, type NameLookup } from './host/build.js';
 export { pciIdsLookup } from './host/pciids.js';
+export { locationPathOf, parseLocationPath } from './host/location-path.js';
 export type { Host, HostFacts, HostNote, Device, FunctionFacts, SlotInfo, KernelFacts, RmrrHit, IvmdHit } from './host/model.js';
 
 // The survey: checks and verdicts.

@@ -23,7 +23,9 @@ import { decodePciConfig } from '../src/firmware/pci/config.js';
 import { buildHost } from '../src/host/build.js';
 import type { FunctionFacts, Host, HostFacts } from '../src/host/model.js';
 import { functionsFromLspci } from '../src/sources/capture-files.js';
+import { windowsFactsFromProbe } from '../src/sources/windows/index.js';
 import { ROOT, fixtureBytes, fixtureText } from './helpers.js';
+import { gen8Probe, type SimOptions } from './windows-hosts.js';
 
 const DIR = 'pci/pciutils-tests';
 const dump = (name: string) => functionsFromLspci(fixtureText(DIR, `${name}.dump.txt`));
@@ -73,6 +75,15 @@ const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 function dl380e(kernel: string, cmdline = 'ro quiet intel_iommu=on'): Host {
   return loadHost({ lspci: join(EX, 'lspci-vvnn.txt'), dmar: join(EX, 'DMAR.dat'), dmidecode: join(EX, 'dmidecode.txt'), kernel, cmdline });
 }
+
+/** The simulated Windows Gen8 (test/windows-hosts.ts: real DL380e lspci/DMAR/SMBIOS as Windows publishes them), one fact changed. */
+function win(o: SimOptions = {}, edit?: (d: Record<string, any>) => void): Host {
+  const doc = gen8Probe(o) as Record<string, any>;
+  edit?.(doc);
+  return buildHost(windowsFactsFromProbe(JSON.parse(JSON.stringify(doc)), 'sim.json'));
+}
+const winCard = (d: Record<string, any>) => d.pciDevices.find((x: any) => /DEV_0072/.test(x.instanceId));
+const WIN_VM = { name: 'vm1', automaticStopAction: 'Save', dynamicMemoryEnabled: true, checkpointType: 'Standard', assignedDevices: [{ locationPath: 'PCIROOT(0)#PCI(0302)#PCI(0000)' }] };
 
 interface Row {
   code: FindingCode;
@@ -132,6 +143,16 @@ const ROWS: Row[] = [
   { code: 'DRIVER_BOUND', device: '0000:07:00.0', host: () => host(P6T6.map((f) => (addr(f) === '0000:07:00.0' ? { ...f, sysfs: { driver: 'r8169' } } : f))), expect: e('info', 'none', 'none'), why: 'A host driver is unbound when vfio-pci takes it: information for VFIO.' },
   { code: 'MMIO', device: '0000:06:00.0', host: () => host(P6T6.map((f) => (addr(f) === '0000:06:00.0' ? { ...f, sysfs: { bars: [{ index: 0, kind: 'memory', is64: false, prefetchable: false, size: 16n << 20n }, { index: 1, kind: 'memory', is64: true, prefetchable: true, size: 256n << 20n }] } } : f))), expect: e('info', 'info', 'info'), why: 'BAR sizes tell how much MMIO the VM must provide: information.' },
   { code: 'SRIOV', device: '0002:01:00.0', host: () => host(dump('pciutils-cap-ea-1')), expect: e('info', 'info', 'info'), why: 'lspci: "Single Root I/O Virtualization (SR-IOV)… Total VFs: 128": information.' },
+  // Hyper-V DDA from Windows' own answers.
+  { code: 'DDA_RESERVED_MEMORY', device: '0000:09:00.0', host: () => win(), expect: e('warn', 'block', 'warn'), why: 'RequiresReservedMemoryRegion true: SurveyDDA "BIOS requires that this device remain attached to BIOS-owned memory.  Not assignable."; Linux relaxes USB/GPU RMRRs, so only a warning for vfio; ESXi not sourced.' },
+  { code: 'DDA_FIRMWARE_KEPT_PCIE_CONTROL', device: null, probe: '0000:09:00.0', host: () => win({ keptPcieControl: true }), expect: e('none', 'block', 'none'), why: 'NativePciExpressControl false / DeviceType 5: SurveyDDA "BIOS kept control of PCI Express for this device.  Not assignable."; a Windows _OSC outcome.' },
+  { code: 'DDA_ACS_UNKNOWN', device: '0000:02:00.0', host: () => win({}, (d) => { d.pciDevices.find((x: any) => /DEV_1521/.test(x.instanceId)).properties.DEVPKEY_PciDevice_AcsCompatibleUpHierarchy = null; }), expect: e('none', 'warn', 'none'), why: 'A native PCIe function without AcsCompatibleUpHierarchy: unknown, so it warns (SurveyDDA wrongly passes $null).' },
+  { code: 'DDA_INTERRUPTS_UNKNOWN', device: '0000:09:00.0', host: () => win({}, (d) => { winCard(d).properties.DEVPKEY_PciDevice_InterruptSupport = null; }), expect: e('none', 'warn', 'none'), why: 'No InterruptSupport: line-based-only cannot be ruled out; unknown warns.' },
+  { code: 'DDA_NOT_SERVER', device: null, probe: '0000:09:00.0', host: () => win({}, (d) => { d.os.productType = 1; }), expect: e('none', 'block', 'none'), why: 'ProductType 1 (client): DDA is a Windows Server feature.' },
+  { code: 'DDA_HYPERV_MISSING', device: null, probe: '0000:09:00.0', host: () => win({}, (d) => { d.hyperV.vmms = null; }), expect: e('none', 'block', 'none'), why: 'No vmms service: no Hyper-V to assign to.' },
+  { code: 'DDA_IOV_REASONS', device: null, probe: '0000:09:00.0', host: () => win({ keptPcieControl: true }), expect: e('none', 'info', 'none'), why: 'IovSupportReasons concern SR-IOV; translated for information.' },
+  { code: 'DDA_ASSIGNED', device: '0000:09:00.0', host: () => win({ vms: [{ ...WIN_VM, automaticStopAction: 'TurnOff', dynamicMemoryEnabled: false, checkpointType: 'Disabled' }] }), expect: e('none', 'info', 'none'), why: 'Get-VMAssignableDevice lists it: already assigned; information.' },
+  { code: 'DDA_VM_SETTINGS', device: '0000:09:00.0', host: () => win({ vms: [WIN_VM] }), expect: e('none', 'warn', 'none'), why: 'Stop action Save, dynamic memory, checkpoints: DDA requires TurnOff and neither of the others (Microsoft DDA docs).' },
   { code: 'EMBEDDED', device: '0000:02:00.0', host: () => dl380e('6.8.12-4-pve'), expect: e('info', 'info', 'info'), why: 'SMBIOS type 41 / HPE embedded record: no slot; information.' },
 ];
 

@@ -6,6 +6,8 @@ export function checkType(d: Device): Finding[] {
   if (d.isHostBridge) return [finding('HOST_BRIDGE', d.address, 'The host bridge: part of the CPU/chipset, never passed through.')];
   if (d.isBridge) return [finding('BRIDGE', d.address, 'A PCI bridge or PCI Express port: it stays with the host; the devices behind it are what can be passed through.')];
   const c = d.config;
+  // Windows publishes no config space: its DeviceType decides, in checkDda.
+  if (d.configSource === 'windows-pnp' || d.configSource === 'surveydda') return [];
   if (c.capabilities === undefined) {
     // Say where the gap comes from: a non-root sysfs read, lspci without root, or a paste with no config space at all.
     if (d.configSource === 'bytes') return [finding('CAPABILITIES_UNKNOWN', d.address, 'Only the first 64 bytes of its configuration space were readable: MSI, reset and PCIe capabilities are unknown.', ['config space: 64 bytes (run as root, or capture lspci -vvv as root)'])];

@@ -100,6 +100,16 @@ export const CATALOG = {
   MMIO: { title: 'MMIO the VM must provide', effect: e('info', 'info', 'info') },
   SRIOV: { title: 'SR-IOV capable', effect: e('info', 'info', 'info') },
   EMBEDDED: { title: 'Embedded on the system board: it has no slot', effect: e('info', 'info', 'info') },
+  // Hyper-V DDA from Windows' own answers (a Windows probe capture or a SurveyDDA paste).
+  DDA_RESERVED_MEMORY: { title: 'Windows reports RequiresReservedMemoryRegion (an RMRR names it)', effect: e('warn', 'block', 'warn'), believed: ESXI_RESERVED },
+  DDA_FIRMWARE_KEPT_PCIE_CONTROL: { title: 'The firmware kept PCI Express control: Windows treats PCIe as PCI', effect: e('none', 'block', 'none') },
+  DDA_ACS_UNKNOWN: { title: 'Windows published no ACS answer for it', effect: e('none', 'warn', 'none') },
+  DDA_INTERRUPTS_UNKNOWN: { title: 'How it interrupts is unknown (Windows gave no InterruptSupport, or SurveyDDA could not tell)', effect: e('none', 'warn', 'none') },
+  DDA_NOT_SERVER: { title: 'A client edition of Windows: DDA is Server-only', effect: e('none', 'block', 'none') },
+  DDA_HYPERV_MISSING: { title: 'The Hyper-V role is not installed', effect: e('none', 'block', 'none') },
+  DDA_IOV_REASONS: { title: 'Hyper-V gives IovSupportReasons', effect: e('none', 'info', 'none') },
+  DDA_ASSIGNED: { title: 'Already dismounted or assigned with DDA', effect: e('none', 'info', 'none') },
+  DDA_VM_SETTINGS: { title: 'The VM it is assigned to has settings that conflict with DDA', effect: e('none', 'warn', 'none') },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

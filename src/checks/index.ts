@@ -1,5 +1,6 @@
 /** Run every check over a Host and derive the verdicts. Pure: Host in, Survey out. */
 import type { Device, Host } from '../host/model.js';
+import { checkDda, checkDdaHost, isWindowsDevice } from './dda.js';
 import { checkType } from './device-type.js';
 import { TARGETS, verdict, type Finding, type Target, type Verdict } from './finding.js';
 import { checkAcs, checkGroup, checkGroupsAgainstPrediction } from './groups.js';
@@ -39,13 +40,14 @@ export function isInternal(d: Device): boolean {
 
 export function runSurvey(host: Host): Survey {
   const s = iommuState(host);
-  const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host)];
+  const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host), ...checkDdaHost(host)];
   const mgmt = managementFunctions(host);
   const devices = host.devices.map((d) => {
     const findings = [
       ...checkType(d),
       ...checkHostCritical(d, host, mgmt),
-      ...checkRmrr(d, host, s),
+      // Windows' RequiresReservedMemoryRegion, when it gave one, decides instead (checkDda).
+      ...(isWindowsDevice(d) && typeof d.windows?.requiresReservedMemoryRegion === 'boolean' ? [] : checkRmrr(d, host, s)),
       ...checkIvmd(d, host),
       ...checkGroup(d, host, s, mgmt),
       ...checkAcs(d, host, s),
@@ -54,6 +56,7 @@ export function runSurvey(host: Host): Survey {
       ...checkEmbedded(d),
       ...checkSriov(d),
       ...checkMmio(d),
+      ...checkDda(d, host),
     ];
     // Host-level findings apply to every device's verdict; the device's own reasons come first.
     const all = [...findings, ...hostFindings];

@@ -1,6 +1,6 @@
 /** `assignable fix`: plan (default), --apply, --verify, --rollback. Nothing is written without --apply. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
 import { DecodeError } from '../firmware/errors.js';
 import { applyRmrds, ApplyError, loadByHand, readNow, rollbackRmrds, type ConrepContext, type RecordBase } from '../remedies/hpe-rmrds/apply.js';
@@ -13,7 +13,7 @@ import { applyRelaxRmrr, KernelApplyError, rollbackRelaxRmrr, updateFor, type Ke
 import { decideFix, type FixDecision, type Method } from '../remedies/fix.js';
 import { findExecutable, systemRunner, type Runner } from '../remedies/runner.js';
 import { acquireLock, clearPending, lastChange, LockHeld, readPending, stamp, stateDir, writeHistory, writePending, type PendingChange } from '../remedies/state.js';
-import { bootIdOf, crashPoint, isRoot, lstatOrNull, readBackup, readNoFollow, resetWriteCount, resolveWithin, sha256, StateDir, WriteError } from '../remedies/write.js';
+import { bootIdOf, createNew, crashPoint, isRoot, lstatOrNull, readBackup, readNoFollow, resetWriteCount, resolveWithin, sha256, StateDir, WriteError } from '../remedies/write.js';
 import { findDevices } from '../report/survey.js';
 import { toJson } from '../report/json.js';
 import { SourceError } from '../sources/errors.js';
@@ -21,6 +21,7 @@ import { realFs, type Fs } from '../sources/fs.js';
 import { VERSION } from '../version.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { loadHost, type HostSourceOptions } from './host-commands.js';
+import { conrepCandidates, hpsstkioPaths, isWindowsPlatform, windowsStateDir } from '../sources/windows/platform.js';
 import { UsageError, type Io } from './run.js';
 
 export interface FixOptions extends HostSourceOptions {
@@ -39,7 +40,7 @@ export const CONREP_NAMES = ['conrep', 'hp-conrep', '/opt/hp/hp-scripting-tools/
 const HPE_SCHEMA_PATH = '/opt/hp/hp-scripting-tools/etc/conrep_rmrds.xml';
 
 function isCapture(o: HostSourceOptions): boolean {
-  return ['capture', 'lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'].some((k) => (o as Record<string, unknown>)[k] !== undefined);
+  return ['capture', 'surveydda', 'lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'].some((k) => (o as Record<string, unknown>)[k] !== undefined);
 }
 
 function pickDevice(sv: Survey, query: string): DeviceReport {
@@ -133,7 +134,41 @@ function hostRoot(o: FixOptions): string {
   return o.root ?? process.env.ASSIGNABLE_TEST_HOST_ROOT ?? '/';
 }
 
+/** On Windows: the HPE BIOS cmdlets' conrep.exe, the Scripting Toolkit's, or one on PATH. */
+function findWindowsConrep(o: FixOptions): string {
+  if (o.conrep) {
+    if (!existsSync(o.conrep)) throw new SourceError('not-found', o.conrep, `${o.conrep} does not exist`);
+    return o.conrep;
+  }
+  const list = (d: string) => {
+    try {
+      return readdirSync(d);
+    } catch {
+      return [];
+    }
+  };
+  const found = conrepCandidates(process.env, list).find((p) => existsSync(p));
+  if (!found) throw new SourceError('not-found', 'conrep.exe', 'conrep.exe not found (looked in the HPE BIOS cmdlets\' Tools\\ConfigurationData, the Scripting Toolkit and PATH): install HPEBIOSCmdlets-x64.msi, or give --conrep PATH');
+  return found;
+}
+
+/**
+ * conrep.exe needs hpsstkio.sys in System32\drivers. When it is missing, copy the one shipped
+ * next to conrep.exe — created exclusively, never over an existing file — and record it, so the
+ * undo is deleting exactly the file we created.
+ */
+function ensureHpsstkio(io: Io, conrep: string, sd: StateDir, now: Date): void {
+  const { source, target } = hpsstkioPaths(dirname(conrep));
+  if (existsSync(target)) return;
+  if (!existsSync(source)) throw new SourceError('not-found', source, `${target} is missing and conrep.exe's folder has no ${source} to copy: reinstall the HPE BIOS cmdlets (nothing was changed)`);
+  // The record first (the intent), then the file, created exclusively through write.ts.
+  const record = sd.create('backups', `${stamp(now)}-hpsstkio-installed.json`, JSON.stringify({ schema: 'assignable/windows-driver/v1', created: target, from: source, at: now.toISOString(), undo: `Remove-Item -LiteralPath '${target}'` }, null, 2) + '\n');
+  createNew(target, readFileSync(source));
+  io.err(`assignable: copied ${source} to ${target} (it was missing); recorded in ${record}; to undo: Remove-Item -LiteralPath '${target}'\n`);
+}
+
 function findConrep(o: FixOptions): string {
+  if (isWindowsPlatform()) return findWindowsConrep(o);
   const conrep = o.conrep ? (existsSync(o.conrep) ? o.conrep : null) : findExecutable(CONREP_NAMES);
   if (!conrep) {
     throw new SourceError('not-found', o.conrep ?? 'conrep', `${o.conrep ? `${o.conrep} does not exist` : 'conrep not found (looked for conrep, hp-conrep, /opt/hp/hp-scripting-tools/bin/conrep)'}: install HPE's Scripting Toolkit (Debian/Ubuntu: the hp-scripting-tools package from https://downloads.linux.hpe.com/SDR/repo/stk/) or give --conrep PATH`);
@@ -171,7 +206,9 @@ function recordBase(r: DeviceReport): RecordBase {
 /** --apply changes this host: refused with a host read from elsewhere, and without root. */
 function checkApply(o: FixOptions): void {
   if (!o.apply) return;
-  if (isCapture(o) || o.root !== undefined) throw new UsageError(`--apply changes the host it runs on; it cannot be combined with ${o.root !== undefined ? '--root' : 'a capture'} (plan from it without --apply, then apply on that host)`);
+  if (isCapture(o) || o.root !== undefined || o.surveydda !== undefined) throw new UsageError(`--apply changes the host it runs on; it cannot be combined with ${o.root !== undefined ? '--root' : 'a capture'} (plan from it without --apply, then apply on that host)`);
+  // On Windows the probe says whether it ran elevated (checked once the host is read).
+  if (isWindowsPlatform()) return;
   if (!isRoot()) throw new SourceError('permission', 'fix --apply', '--apply changes firmware settings and boot files: run it as root (nothing was changed)');
 }
 
@@ -181,15 +218,16 @@ export function runFix(io: Io, device: string | undefined, o: FixOptions, fs: Fs
   if (modes !== 1) throw new UsageError('give a DEVICE to fix, or --verify, or --rollback [BACKUP]');
   if (o.method !== undefined && o.method !== 'rmrds' && o.method !== 'relax-rmrr') throw new UsageError(`--method ${o.method}: choose rmrds (HPE firmware) or relax-rmrr (kernel)`);
   checkApply(o);
-  const dir = stateDir(o.stateDir);
+  const dir = stateDir(o.stateDir ?? (isWindowsPlatform() && !process.env.ASSIGNABLE_STATE_DIR ? windowsStateDir() : undefined));
   const root = hostRoot(o);
   const hostOpts: FixOptions = root === '/' || isCapture(o) ? o : { ...o, root };
   if (o.verify) return runVerify(io, o, hostOpts, dir, root, fs, runner, now);
   if (o.rollback !== undefined && o.rollback !== false) return runRollback(io, o, typeof o.rollback === 'string' ? o.rollback : null, dir, root, runner, now);
 
   const sv = runSurvey(loadHost(hostOpts, fs));
+  if (o.apply && sv.host.windows && sv.host.windows.elevated !== true) throw new SourceError('permission', 'fix --apply', '--apply changes firmware settings: run it from an elevated PowerShell (Run as administrator); nothing was changed');
   const r = pickDevice(sv, device!);
-  const kernelFiles = isCapture(o) ? null : kernelFilesOf(root);
+  const kernelFiles = isCapture(o) || sv.host.windows ? null : kernelFilesOf(root);
   const x = decideFix(sv, r, kernelFiles, o.method as Method | undefined);
   if (!o.apply) {
     if (o.json) io.out(toJson('assignable/fix-plan/v1', { device: r.device.address, firmware: x.firmware, kernel: x.kernel, chosen: x.chosen?.kind ?? null }) + '\n');
@@ -215,6 +253,7 @@ export function runFix(io: Io, device: string | undefined, o: FixOptions, fs: Fs
 
 function applyFirmware(io: Io, plan: RmrdsPlan, o: FixOptions, r: DeviceReport, sd: StateDir, root: string, runner: Runner, now: Date): ExitCode {
   const ctx = conrepContext(o, plan, sd, root, runner, now);
+  if (isWindowsPlatform()) ensureHpsstkio(io, ctx.conrep, sd, now);
   io.err(`assignable: backing up the settings, then setting ${plan.section} = ${plan.value} with ${ctx.conrep} (schema ${ctx.schemaPath})\n`);
   try {
     const res = applyRmrds(plan, ctx, recordBase(r));

@@ -12,6 +12,9 @@ import { toJson } from '../report/json.js';
 import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
 import { readCapture } from '../sources/capture-archive.js';
 import { readLiveHost } from '../sources/live.js';
+import { readSurveyDda, readWindowsCaptureIfJson } from '../sources/windows/index.js';
+import { isWindowsPlatform } from '../sources/windows/platform.js';
+import { readWindowsLiveHost } from './windows-live.js';
 import { readInput, realFs, type Fs } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { UsageError, type Io } from './run.js';
@@ -23,6 +26,10 @@ export interface HostSourceOptions extends CaptureFileOptions {
   root?: string;
   capture?: string;
   pciIds?: string;
+  /** SurveyDDA.ps1's printed output. */
+  surveydda?: string;
+  /** On Windows: run the probe with PowerShell 7. */
+  pwsh?: boolean;
 }
 
 export interface SurveyOptions extends HostSourceOptions {
@@ -36,6 +43,8 @@ export interface SurveyOptions extends HostSourceOptions {
   class?: string;
   /** survey: one block per IOMMU group (the kernel's, else predicted). */
   groups?: boolean;
+  /** explain --target dda: the VM to assign to. */
+  vm?: string;
 }
 
 /** --class names → the base class (2 hex digits) or class/sub-class (4) they stand for. */
@@ -62,9 +71,15 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
   const loose = LOOSE.filter((k) => o[k] !== undefined);
   const stdin = loose.filter((k) => o[k] === '-' && k !== 'cmdline' && k !== 'kernel');
   if (stdin.length > 1) throw new UsageError(`--${stdin[0]} - and --${stdin[1]} -: standard input can be read once; name a file (or a pipe, <(…)) for the others`);
+  if (o.pwsh && (o.surveydda !== undefined || o.capture !== undefined || loose.length > 0)) throw new UsageError('--pwsh runs the probe on this Windows host; it cannot be combined with an input file');
+  if (o.surveydda !== undefined) {
+    if (o.capture !== undefined || loose.length > 0) throw new UsageError(`--surveydda reads what SurveyDDA printed; it cannot be combined with --${o.capture !== undefined ? 'capture' : loose[0]}`);
+    return readSurveyDda(o.surveydda, fs);
+  }
   if (o.capture !== undefined) {
     if (loose.length > 0) throw new UsageError(`--capture reads a whole capture; it cannot be combined with --${loose[0]}`);
-    return readCapture(o.capture, fs);
+    // A Windows probe capture is JSON; a Linux one is a tar(.gz) or a directory.
+    return (o.capture !== '-' ? readWindowsCaptureIfJson(o.capture, fs) : null) ?? readCapture(o.capture, fs);
   }
   if (loose.length > 0) {
     if (o.root !== undefined && o.root !== '/') throw new UsageError('--root reads a live host tree; it cannot be combined with capture files');
@@ -74,6 +89,9 @@ export function readFacts(o: HostSourceOptions, fs: Fs = realFs): HostFacts {
     }
     return readCaptureFiles(o, fs);
   }
+  // On Windows this host is read by the probe (README, "Windows").
+  if (o.root === undefined && isWindowsPlatform()) return readWindowsLiveHost(o);
+  if (o.pwsh) throw new UsageError('--pwsh picks the PowerShell that runs the probe on a Windows host; here nothing runs it (give --capture with the probe\'s output)');
   return readLiveHost(o.root ?? '/', fs);
 }
 
@@ -161,11 +179,14 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   const t = target(o);
   const sv = runSurvey(loadHost(o, fs));
   const hits = findDevices(sv, query);
-  if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, or part of a name; \`assignable survey --all\` lists them)`);
+  // The name goes into PowerShell lines (quoted) and a comment: no line breaks or control characters.
+  if (o.vm !== undefined && (o.vm.trim() === '' || /[\x00-\x1f\x7f]/.test(o.vm))) throw new UsageError('--vm: give the VM name as Get-VM shows it (no control characters)');
+  if (o.vm !== undefined && t !== 'dda') throw new UsageError('--vm names the Hyper-V VM of the DDA procedure: use it with --target dda');
+  if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, a location path like PCIROOT(0)#PCI(0300)#PCI(0000), or part of a name; \`assignable survey --all\` lists them)`);
   if (o.json) {
     io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
   } else {
-    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t)).join('\n'));
+    io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t, o.vm)).join('\n'));
   }
   return hits.some((h) => h.verdicts[t].status === 'blocked') ? EXIT.BLOCKED : EXIT.OK;
 }

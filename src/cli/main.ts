@@ -27,7 +27,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   const hostSource = (c: Command) =>
     c
       .option('--root <dir>', 'read a live Linux host under this directory instead of /')
-      .option('--capture <file|dir>', 'a capture written by `assignable collect` (.tar.gz or unpacked)')
+      .option('--capture <file|dir>', 'a capture written by `assignable collect` (.tar.gz or unpacked), or a Windows probe capture (win.json)')
+      .option('--surveydda <file>', 'the text SurveyDDA.ps1 printed on a Hyper-V host (either revision; PowerShell 5.1 or 7)')
+      .option('--pwsh', 'on Windows: run the probe with PowerShell 7 (pwsh.exe) instead of Windows PowerShell 5.1')
       .option('--lspci <file>', 'lspci -nnvvv output (with or without -D, -k, -xxx/-xxxx hex), lspci -mm -nn, or an IOMMU group listing (Arch wiki script, ls-iommu); "-" or <(…) reads a pipe')
       .option('--acpidump <file>', 'acpidump output (DMAR and IVRS are taken from it)')
       .option('--dmar <file>', 'the DMAR table (raw or acpidump text)')
@@ -90,8 +92,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     program
       .command('explain')
       .description('every finding for a device, with its evidence and a ranked fix ladder')
-      .argument('<device>', 'an address (0000:06:00.0, 06:00.0), a slot (slot2) or part of a name')
-      .option('--target <t>', 'the target whose verdict sets the exit status', 'vfio')
+      .argument('<device>', 'an address (0000:06:00.0, 06:00.0), a slot (slot2), a Windows location path (PCIROOT(0)#PCI(0300)#PCI(0000)) or part of a name')
+      .option('--target <t>', 'the target whose verdict sets the exit status; dda also prints the Hyper-V DDA procedure', 'vfio')
+      .option('--vm <name>', 'with --target dda: the Hyper-V VM the procedure assigns the device to')
       .option('--json', 'machine-readable output')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (device: string, o: SurveyOptions) => {

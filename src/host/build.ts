@@ -5,6 +5,7 @@ import { attributeIvmd, attributeRmrr, type ScopeNode } from './attribution.js';
 import { className, isPciBridgeClass } from './classes.js';
 import { predictGroups } from './grouping/index.js';
 import { parseKernelRelease } from './kernel.js';
+import { locationPathOf } from './location-path.js';
 import type { BarSize, Device, FunctionFacts, Host, HostFacts, HostNote, ReservedRegion } from './model.js';
 import { resolveSlot, type SlotContext, type SlotNode } from './slots.js';
 import { ancestorsOf, buildTopology } from './topology.js';
@@ -67,6 +68,7 @@ interface DeviceContext {
   rmrr: ReturnType<typeof attributeRmrr> | undefined;
   ivmd: ReturnType<typeof attributeIvmd> | undefined;
   anyLspciDriver: boolean;
+  pci: Map<string, FunctionFacts['address']>;
 }
 
 function deviceName(f: FunctionFacts, vendorName: string | null, deviceName: string | null): string {
@@ -74,6 +76,8 @@ function deviceName(f: FunctionFacts, vendorName: string | null, deviceName: str
   // pci.ids first, so a live host and its capture name devices alike; lspci's own words next.
   if (vendorName && deviceName) return `${vendorName} ${deviceName}`;
   if (f.lspci?.description) return f.lspci.description;
+  // Windows' friendly name (SurveyDDA prints no ids at all).
+  if (f.windows?.name && (!vendorName || f.configSource === 'surveydda')) return f.windows.name;
   return vendorName ? `${vendorName} Device ${hex4(c.deviceId)}` : `Device ${hex4(c.vendorId)}:${hex4(c.deviceId)}`;
 }
 
@@ -114,7 +118,21 @@ function buildDevice(f: FunctionFacts, address: string, x: DeviceContext): Devic
     netInterfaces: f.sysfs?.netInterfaces,
     isVirtualFunction: f.sysfs?.physfn === undefined ? undefined : f.sysfs.physfn !== null,
     sriov: sriovOf(f),
+    windows: f.windows,
+    locationPath: locationPathFor(f, address, x),
   };
+}
+
+/** Windows' own path when it gave one; else derived from the topology (root bus → device). */
+function locationPathFor(f: FunctionFacts, address: string, x: DeviceContext): Device['locationPath'] {
+  if (f.windows?.locationPath) return { path: f.windows.locationPath, source: 'windows', reason: null };
+  if (x.topology.parent.get(address) === undefined) return { path: null, source: null, reason: 'the PCI topology above it is unknown' };
+  const up = ancestorsOf(x.topology, address);
+  const top = up.length > 0 ? up[up.length - 1]! : address;
+  if (x.topology.parent.get(top) !== null) return { path: null, source: null, reason: 'the PCI topology above it is unknown' };
+  const chain = [...up].reverse().map((a) => x.pci.get(a)!).filter(Boolean);
+  const r = locationPathOf([...chain, f.address]);
+  return { path: r.path, source: r.path ? 'derived' : null, reason: r.reason };
 }
 
 /** What is unknown, whichever source left it so. */
@@ -172,7 +190,7 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     smbios: facts.smbios,
     isHpeProliant: system?.isHpeProliant ?? false,
   };
-  const ctx: DeviceContext = { facts, names, topology, groups, groupOf, slotNodes, slotCtx, rmrr, ivmd, anyLspciDriver: facts.functions.some((x) => x.lspci?.driver) };
+  const ctx: DeviceContext = { facts, names, topology, groups, groupOf, slotNodes, slotCtx, rmrr, ivmd, anyLspciDriver: facts.functions.some((x) => x.lspci?.driver), pci: new Map(fns.map((f, i) => [addresses[i]!, f.address])) };
   const devices = fns.map((f, i) => buildDevice(f, addresses[i]!, ctx));
   const byAddress = new Map(devices.map((d) => [d.address, d]));
   const kernel = facts.kernelRelease ? parseKernelRelease(facts.kernelRelease) : undefined;
@@ -201,5 +219,6 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     vfioAllowUnsafeInterrupts: facts.vfioAllowUnsafeInterrupts,
     kernelConfig: facts.kernelConfig,
     bootloader: facts.bootloader,
+    windows: facts.windows,
   };
 }

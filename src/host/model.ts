@@ -40,13 +40,87 @@ export interface SysfsFunctionFacts {
   netInterfaces?: string[];
 }
 
+/** Where a function's config came from: bytes, lspci text, Windows' PnP properties, a SurveyDDA paste. */
+export type ConfigSource = 'bytes' | 'lspci-text' | 'windows-pnp' | 'surveydda';
+
 export interface FunctionFacts {
   address: PciAddress;
   config: PciConfig;
   /** Where the config came from. */
-  configSource: 'bytes' | 'lspci-text';
+  configSource: ConfigSource;
   lspci?: LspciFunction;
   sysfs?: SysfsFunctionFacts;
+  /** What Windows said about this function (Windows probe capture, SurveyDDA paste). */
+  windows?: WindowsFunctionFacts;
+}
+
+/**
+ * Windows' own answers for one PCI function (pci.sys properties, PnP state, Hyper-V pool).
+ * undefined: not read; null: Windows returned the key as Empty (not set for this device).
+ */
+export interface WindowsFunctionFacts {
+  instanceId: string;
+  /** PCIP\ enumerator: dismounted for DDA. */
+  dismounted: boolean;
+  name?: string;
+  status?: string;
+  problemCode?: number | null;
+  /** DEVPKEY_Device_LocationPaths entry that starts with PCIROOT (null: Windows gave none). */
+  locationPath?: string | null;
+  deviceType?: number | null;
+  requiresReservedMemoryRegion?: boolean | null;
+  acsCompatibleUpHierarchy?: number | null;
+  acsCapabilityRegister?: number | null;
+  acsSupport?: number | null;
+  interruptSupport?: number | null;
+  interruptMessageMaximum?: number | null;
+  barTypes?: number | null;
+  sriovSupport?: number | null;
+  /** Allocated memory ranges (inclusive ends, as Windows gives them); undefined: not read. */
+  memoryRanges?: Array<{ start: bigint; end: bigint }>;
+  /** SurveyDDA's own words for it, when the source is a SurveyDDA paste. */
+  surveyLines?: string[];
+  /** SurveyDDA: the MMIO it printed, in MB. */
+  surveyMmioMb?: number;
+}
+
+export interface WindowsRootBus {
+  instanceId: string;
+  busNumber?: number;
+  nativePciExpressControl?: boolean | null;
+  systemMsiSupport?: boolean | null;
+}
+
+export interface WindowsVm {
+  name: string;
+  state?: string;
+  generation?: number;
+  automaticStopAction?: string;
+  guestControlledCacheTypes?: boolean;
+  lowMemoryMappedIoSpace?: bigint;
+  highMemoryMappedIoSpace?: bigint;
+  dynamicMemoryEnabled?: boolean;
+  checkpointType?: string;
+  assignedDevices?: Array<{ instanceId?: string; locationPath?: string }>;
+}
+
+/** Windows' host-level answers; each field undefined when not read. */
+export interface WindowsHostFacts {
+  source: 'probe' | 'surveydda';
+  os?: { caption?: string; version?: string; buildNumber?: string; productType?: number; editionId?: string; installationType?: string };
+  powershell?: { edition?: string; version?: string; languageMode?: string };
+  elevated?: boolean;
+  rootBuses?: WindowsRootBus[];
+  hyperV?: {
+    vmmsStatus?: string | null;
+    featureState?: string;
+    iovSupport?: boolean;
+    iovSupportReasons?: string[] | null;
+    assignableDevices?: Array<{ instanceId?: string; locationPath?: string }>;
+    vms?: WindowsVm[];
+  };
+  /** What the probe (or the SurveyDDA run) reported as failing. */
+  errors: Array<{ step: string; message: string; target?: string }>;
 }
 
 export interface ReservedRegion {
@@ -95,6 +169,8 @@ export interface HostFacts {
   kernelConfig?: KernelConfig;
   /** The bootloader this host booted with; undefined when unknown (loose files). */
   bootloader?: Bootloader;
+  /** Windows' own answers (a Windows probe capture or a SurveyDDA paste); undefined elsewhere. */
+  windows?: WindowsHostFacts;
   notes: HostNote[];
 }
 
@@ -153,7 +229,7 @@ export interface Device {
   address: string;
   pci: PciAddress;
   config: PciConfig;
-  configSource: 'bytes' | 'lspci-text';
+  configSource: ConfigSource;
   /** "Vendor Device" for tables; falls back to the ids. */
   name: string;
   classCode: number;
@@ -176,6 +252,10 @@ export interface Device {
   /** An SR-IOV Virtual Function (sysfs physfn); undefined when not known. */
   isVirtualFunction: boolean | undefined;
   sriov: { totalVfs: number; numVfs: number } | null | undefined;
+  /** Windows' answers for it, when the host is a Windows capture. */
+  windows: WindowsFunctionFacts | undefined;
+  /** The DDA handle: Windows' own, or derived from the topology (windows-dda.md §3); null with the reason when it cannot be. */
+  locationPath: { path: string | null; source: 'windows' | 'derived' | null; reason: string | null };
 }
 
 export interface KernelFacts {
@@ -211,4 +291,5 @@ export interface Host {
   vfioAllowUnsafeInterrupts: boolean | undefined;
   kernelConfig: KernelConfig | undefined;
   bootloader: Bootloader | undefined;
+  windows: WindowsHostFacts | undefined;
 }

@@ -1,6 +1,9 @@
 /** `survey` and `explain` output: the table, the JSON document, the per-device explanation. */
 import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type Finding, type Target } from '../checks/finding.js';
 import type { DeviceReport, Survey } from '../checks/index.js';
+import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
+import { mmioNeed } from '../checks/mmio.js';
+import { pciPart } from '../host/location-path.js';
 import type { Device, Host } from '../host/model.js';
 import type { Grouping } from '../host/grouping/index.js';
 import { hex4, printable, rangeSize } from './format.js';
@@ -118,8 +121,45 @@ export function deviceJson(r: DeviceReport, host: Host) {
     slot: d.slot ? { physical: d.slot.physical, designation: d.slot.designation, hpeRmrdsSlot: d.slot.hpeRmrdsSlot, embedded: d.slot.embedded, sources: d.slot.sources } : null,
     rmrr: d.rmrr === undefined ? null : d.rmrr.map((h) => ({ base: h.base, limit: h.limit, structure: h.structure, scope: h.scope, viaBridge: h.viaBridge })),
     ivmd: d.ivmd.map((h) => ({ start: h.start, length: h.length, type: h.type, flags: h.flags })),
+    locationPath: d.locationPath.path,
+    locationPathSource: d.locationPath.source,
+    locationPathReason: d.locationPath.reason,
+    windows: d.windows ? windowsJson(d.windows) : null,
     findings: r.findings.map(findingJson),
     verdicts: r.verdicts,
+  };
+}
+
+const DEVICE_TYPES: Record<number, string> = { 0: 'PciConventional', 1: 'PciX', 2: 'PciExpressEndpoint', 3: 'PciExpressLegacyEndpoint', 4: 'PciExpressRootComplexIntegratedEndpoint', 5: 'PciExpressTreatedAsPci' };
+
+/** What Windows said, for explain: each property, "not read" or "Empty" when it did not. */
+function windowsLine(w: NonNullable<Device['windows']>): string {
+  const v = (x: unknown, f: (y: never) => string = (y) => String(y)) => (x === undefined ? 'not read' : x === null ? 'Empty' : f(x as never));
+  const parts = [
+    w.instanceId.startsWith('SurveyDDA#') ? 'from a SurveyDDA paste' : `instance ${w.instanceId}${w.dismounted ? ' (dismounted: PCIP\\)' : ''}`,
+    `DeviceType ${v(w.deviceType, (n: number) => `${n}${DEVICE_TYPES[n] ? ` (${DEVICE_TYPES[n]})` : ''}`)}`,
+    `RequiresReservedMemoryRegion ${v(w.requiresReservedMemoryRegion)}`,
+    `AcsCompatibleUpHierarchy ${v(w.acsCompatibleUpHierarchy)}`,
+    `InterruptSupport ${v(w.interruptSupport, (n: number) => `0x${n.toString(16)}`)}`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** Windows' answers, unknown as null (JSON has no undefined). */
+function windowsJson(w: NonNullable<Device['windows']>) {
+  const n = <T>(v: T | undefined) => (v === undefined ? null : v);
+  return {
+    instanceId: w.instanceId,
+    dismounted: w.dismounted,
+    deviceType: n(w.deviceType),
+    requiresReservedMemoryRegion: n(w.requiresReservedMemoryRegion),
+    acsCompatibleUpHierarchy: n(w.acsCompatibleUpHierarchy),
+    acsCapabilityRegister: n(w.acsCapabilityRegister),
+    acsSupport: n(w.acsSupport),
+    interruptSupport: n(w.interruptSupport),
+    barTypes: n(w.barTypes),
+    memoryRanges: w.memoryRanges ? w.memoryRanges.map((r) => ({ start: r.start, end: r.end })) : null,
+    surveyLines: n(w.surveyLines),
   };
 }
 
@@ -142,6 +182,8 @@ export function surveyJson(sv: Survey, target: Target | null) {
       },
       bootloader: h.bootloader ?? null,
       bootDisk: { functions: h.bootDiskFunctions ?? null, evidence: h.bootDiskEvidence, unknown: h.bootDiskUnknown ?? null },
+      // Windows' host-level answers (probe capture or SurveyDDA); absent keys were not read.
+      windows: h.windows ?? null,
       findings: sv.hostFindings.map(findingJson),
       notes: h.notes,
     },
@@ -154,7 +196,30 @@ const MARK: Record<Effect, string> = { block: '✗', warn: '!', info: 'i', none:
 const EFFECT_COLOR = { block: 'blocked', warn: 'warnings', info: 'dim', none: 'dim' } as const;
 
 /** Each finding is marked by its effect on `target` (the verdict's target), with all three effects shown. */
-export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target: Target = 'vfio'): string {
+/** Classes Microsoft supports for DDA with its own mitigations: GPUs and NVMe (windows-dda.md §4). */
+const SUPPORTED_DDA_CLASSES = [0x03, 0x0108];
+const MIB = 1n << 20n;
+
+/** The DDA procedure for one device (windows-dda.md §4), with -Force only where it is the known way through. */
+export function ddaSteps(r: DeviceReport, vm: string): string[] {
+  const d = r.device;
+  const base = d.classCode >> 16;
+  const baseSub = d.classCode >> 8;
+  const supported = base === SUPPORTED_DDA_CLASSES[0] || baseSub === SUPPORTED_DDA_CLASSES[1];
+  const force = supported ? null : { needed: true, why: 'no vendor mitigation driver is known for this class, and without one Dismount refuses ("The manufacturer of this device has not supplied any directives for securing this device…"); -Force is the documented way through, and the device then runs without those mitigations' };
+  let mmio: { lowMb: bigint; highMb: bigint } | null = null;
+  if (isWindowsDevice(d)) mmio = windowsMmio(d);
+  else {
+    const m = mmioNeed(d);
+    if (m && (m.low > 0n || m.high > 0n)) mmio = { lowMb: (m.low + MIB - 1n) / MIB + 128n, highMb: (m.high + MIB - 1n) / MIB + 512n };
+  }
+  const out: string[] = [];
+  if (r.verdicts.dda.status === 'blocked') out.push(`# blocked for dda (${r.verdicts.dda.reasons.join(', ')}): these commands fail until that is fixed`);
+  if (!d.locationPath.path) out.push(`# no location path: ${d.locationPath.reason ?? 'unknown'}; take it from Get-PnpDeviceProperty -InstanceId <id> -KeyName DEVPKEY_Device_LocationPaths`);
+  return [...out, ...ddaProcedure(d, vm, force, mmio)];
+}
+
+export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target: Target = 'vfio', vm?: string): string {
   const d = r.device;
   const out: string[] = [];
   out.push(paint(style, 'bold', `${d.address}  ${printable(d.name)} [${hex4(d.config.vendorId)}:${hex4(d.config.deviceId)}]`));
@@ -164,6 +229,8 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
     out.push(`  ${what}`);
     for (const s of d.slot.sources) out.push(paint(style, 'dim', `    from ${s}`));
   } else out.push('  slot unknown');
+  if (d.windows) out.push(`  Windows: ${windowsLine(d.windows)}`);
+  out.push(d.locationPath.path ? `  location path ${d.locationPath.path} (${d.locationPath.source === 'windows' ? 'from Windows' : 'derived from the topology'})` : `  location path unknown: ${d.locationPath.reason ?? 'not derived'}`);
   const vs = TARGETS.map((t) => `${t} ${paint(style, r.verdicts[t].status, r.verdicts[t].status)}${r.verdicts[t].reasons.length ? ` (${r.verdicts[t].reasons.join(', ')})` : ''}${r.verdicts[t].confidence === 'believed' ? ' [believed]' : ''}`);
   out.push(`  verdicts: ${vs.join(' · ')}`);
   const all = [...sv.hostFindings, ...r.findings];
@@ -189,12 +256,20 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
     out.push('');
     out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);
   }
+  if (target === 'dda' && !d.isBridge && !d.isHostBridge) {
+    out.push('');
+    out.push(paint(style, 'bold', 'Hyper-V DDA procedure (PowerShell, elevated):'));
+    for (const l of ddaSteps(r, vm ?? '<vm>')) out.push(`    ${l}`);
+  }
   return out.join('\n') + '\n';
 }
 
 /** `explain` and `fix` accept an address ("0000:06:00.0", "06:00.0"), a slot ("slot2") or a name fragment. */
 export function findDevices(sv: Survey, query: string): DeviceReport[] {
   const q = query.trim().toLowerCase();
+  // A Windows location path: the PCI part names one function.
+  const lp = pciPart(query);
+  if (lp) return sv.devices.filter((r) => r.device.locationPath.path !== null && pciPart(r.device.locationPath.path) === lp);
   const addr = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})(?:\.([0-7]))?$/.exec(q);
   if (addr) {
     const seg = (addr[1] ?? '0000').padStart(4, '0');

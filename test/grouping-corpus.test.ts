@@ -12,7 +12,10 @@ import { buildHost } from '../src/host/build.js';
 import type { Host } from '../src/host/model.js';
 import { memFs as memFsOf } from '../src/sources/memfs.js';
 import { readCaptureFiles } from '../src/sources/capture-files.js';
-import { fixture, fixtureText } from './helpers.js';
+import { join } from 'node:path';
+import { loadHost } from '../src/cli/host-commands.js';
+import { slotsView } from '../src/report/slots.js';
+import { ROOT, fixture, fixtureText } from './helpers.js';
 
 const CORPUS = 'pci/iommu-groups';
 const machines = readdirSync(fixture(CORPUS)).filter((m) => existsSync(fixture(CORPUS, m, 'expected.json'))).sort();
@@ -150,6 +153,24 @@ test('DL380e Gen8: I350, iLO4 and the Smart Array each predicted in a group of t
       assert.ok(f.evidence.filter((e) => /^0000:/.test(e)).every((e) => e.startsWith('0000:01:00.')), f.evidence.join('; '));
     }
   }
+});
+
+test('slots: a card in DL380e Gen8 slots 1, 2 and 4 would be alone (IIO ACS, C600 quirk), each slot liftable by RMRDS', () => {
+  const E = 'examples/hp-proliant-dl380e-gen8';
+  const v = slotsView(loadHost({ lspci: join(ROOT, E, 'lspci-vvnn.txt'), dmar: join(ROOT, E, 'DMAR.dat'), dmidecode: join(ROOT, E, 'dmidecode.txt'), kernel: '6.8.12-4-pve' }));
+  const by = new Map(v.slots.map((s) => [s.physical, s]));
+  for (const n of [1, 2, 4]) {
+    const a = by.get(n)?.alone;
+    assert.ok(a, `slot ${n} simulated`);
+    assert.equal(a.singleFunction, true);
+    assert.equal(a.rmrr, 'excluded-by-rmrds-possible');
+  }
+  // Slot 4 hangs off a C600 Root Port: alone only through the PCH quirk, whose RCBA the capture lacks.
+  assert.equal(by.get(4)!.alone!.certain, false);
+  assert.match(by.get(4)!.alone!.reason, /pci_quirk_intel_pch_acs/);
+  // On 6.11.3 (the PCH enable-quirk regression) slot 4 shares with the iLO and the I350.
+  const old = slotsView(loadHost({ lspci: join(ROOT, E, 'lspci-vvnn.txt'), dmar: join(ROOT, E, 'DMAR.dat'), dmidecode: join(ROOT, E, 'dmidecode.txt'), kernel: '6.11.3' }));
+  assert.equal(old.slots.find((s) => s.physical === 4)!.alone!.singleFunction, false);
 });
 
 test('DL380e Gen8 against the kernel\'s own listing of a DL380p Gen8 (same C600 / Xeon E5 platform)', () => {

@@ -6,6 +6,9 @@ import { hostCriticalReason } from './host-critical.js';
 import type { IommuState } from './iommu.js';
 import { REQ_ACS_FLAGS, acsNames } from '../host/grouping/acs-bits.js';
 import { compareGroups } from '../host/grouping/compare.js';
+import { simulateOverrides, type OverrideSimulation } from '../host/grouping/override.js';
+import { whereAlone, type SlotAlone } from '../host/grouping/alone.js';
+import type { Fix } from './finding.js';
 
 /** The group a device is in: the kernel's when the capture has it, else the prediction. */
 export interface GroupView {
@@ -71,18 +74,19 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
   const critical = g.critical.filter(([o]) => o !== d);
   if (critical.length > 0) {
     const named = critical.slice(0, MAX_LISTED).map(([o, r]) => `${o.address} (${r})`).join(', ') + (critical.length > MAX_LISTED ? ` and ${critical.length - MAX_LISTED} more` : '');
-    return [finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
-      { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
-      { rank: 2, title: 'ACS override (Proxmox, linux-zen kernels)', risk: 'high', detail: 'Only where the ACS finding says it would change this group: pcie_acs_override makes the kernel pretend a port isolates peer-to-peer traffic; the kernel warns "This may allow non-IOMMU protected peer-to-peer DMA".' },
-    ])];
+    return [withOverrideEvidence(finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
+      ...isolationFixes(d, host, 1),
+    ]), d, host)];
   }
   const sameDevice = g.deviceKeys.size === 1 && g.deviceKeys.has(deviceKey(d.pci));
-  return [finding('GROUP_SHARED', d.address, sameDevice
-    ? `${cap(v.name)}${would ? ' would hold' : ' holds'} the other functions of this device too: pass them together (Proxmox "All Functions").`
-    : `${cap(v.name)}${would ? ' would hold' : ' holds'} ${otherCount} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
+  const name = cap(v.name);
+  const shared = finding('GROUP_SHARED', d.address, sameDevice
+    ? `${name}${would ? ' would hold' : ' holds'} the other functions of this device too: pass them together (Proxmox "All Functions").`
+    : `${name}${would ? ' would hold' : ' holds'} ${otherCount} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
     { rank: 1, title: 'Pass the whole group to the VM', risk: 'medium', detail: 'Every endpoint of the group must be bound to vfio-pci.' },
-    { rank: 2, title: 'Move the card to a slot with its own group', risk: 'low', detail: '`assignable slots` lists the slots whose port would give a card its own group.' },
-  ])];
+    ...isolationFixes(d, host, 2),
+  ]);
+  return [sameDevice ? shared : withOverrideEvidence(shared, d, host)];
 }
 
 /** Evidence lists at most this many group members. */
@@ -178,4 +182,70 @@ export function checkGroupsAgainstPrediction(host: Host): Finding[] {
     `  likely: ${x.likely}`,
   ]);
   return [finding('GROUPS_DIFFER_FROM_PREDICTION', null, `${diffs.length} of the kernel's IOMMU group(s) differ from what config space predicts: the kernel's groups are what counts; the difference says what the kernel knows that config space does not show.`, lines)];
+}
+
+/** Override simulations re-run the engine a few times per device: only for groups this small. */
+const MAX_SIMULATED_GROUP = 64;
+const simulations = new WeakMap<Host, Map<string, OverrideSimulation | null>>();
+const slotAnswers = new WeakMap<Host, SlotAlone[]>();
+const slotCounts = new WeakMap<Host, Map<string, number>>();
+
+/** Functions per bus:device (a card's functions), counted once per host. */
+function slotFunctionCount(host: Host): Map<string, number> {
+  let m = slotCounts.get(host);
+  if (!m) {
+    m = new Map();
+    for (const x of host.devices) m.set(deviceKey(x.pci), (m.get(deviceKey(x.pci)) ?? 0) + 1);
+    slotCounts.set(host, m);
+  }
+  return m;
+}
+
+function simulationFor(d: Device, host: Host): OverrideSimulation | null {
+  let m = simulations.get(host);
+  if (!m) simulations.set(host, (m = new Map()));
+  if (!m.has(d.address)) {
+    const g = host.predicted.byDevice.get(d.address)?.group;
+    m.set(d.address, g && g.members.length <= MAX_SIMULATED_GROUP ? simulateOverrides(host, d) : null);
+  }
+  return m.get(d.address)!;
+}
+
+/** The slots of this host where a card like this one would get a group of its own (src/host/grouping/alone.ts). */
+function slotsAlone(d: Device, host: Host): SlotAlone[] | null {
+  let all = slotAnswers.get(host);
+  if (!all) slotAnswers.set(host, (all = whereAlone(host)));
+  if (all.length === 0) return null;
+  const functions = slotFunctionCount(host).get(deviceKey(d.pci)) ?? 1;
+  return all.filter((s) => s.port !== d.parent && (functions > 1 ? s.multiFunctionCard.alone === true : s.alone === true));
+}
+
+/** "Move the card" with the slots named, then the narrowest ACS override that would isolate it (never one that would not). */
+function isolationFixes(d: Device, host: Host, rank: number): Fix[] {
+  const out: Fix[] = [];
+  // Only sharing with other cards is fixed by moving or overriding; a card's own functions go together.
+  if (simulationFor(d, host)?.target === 'function') return out;
+  const slots = slotsAlone(d, host);
+  if (slots === null) out.push({ rank: rank++, title: 'Move the card to a slot with its own group', risk: 'low', detail: 'Slot information is missing (no SMBIOS type 9 records or kernel slot objects): `assignable slots` on the host.' });
+  else if (slots.length > 0) {
+    const named = slots.slice(0, 6).map((s) => `${s.physical ? `slot ${s.physical}${s.designation ? ` (${s.designation})` : ''}` : (s.designation ?? 'a slot')} behind ${s.port}${s.rmrr === 'blocked' ? ' — but held by an RMRR' : s.rmrds && s.rmrr === 'excluded-by-rmrds-possible' ? ` — after ${s.rmrds}=Endpoints_Excluded` : ''}`);
+    out.push({ rank: rank++, title: 'Move the card to a slot with its own group', risk: 'low', detail: `A card like this one would be alone in: ${named.join('; ')}${slots.length > 6 ? `; and ${slots.length - 6} more (\`assignable slots\`)` : ''}.` });
+  } else out.push({ rank: rank++, title: 'No slot of this host would give it a group of its own', risk: 'none', detail: '`assignable slots` shows why, slot by slot.' });
+  const sim = simulationFor(d, host);
+  const opt = sim?.narrowestAvailable;
+  if (opt) {
+    const patch = opt.needsPatch ? ` Needs a kernel with the pcie_acs_override patch (Proxmox VE, linux-zen): this kernel ${opt.available === 'yes' ? 'has it' : opt.available === 'no' ? 'does not' : 'may'} (${opt.availableWhy}).` : ` ${opt.availableWhy}.`;
+    out.push({ rank: rank++, title: `Kernel parameter ${opt.param}`, risk: 'high', detail: `Would leave it ${opt.sharesWith.length === 0 ? 'alone' : `with ${opt.sharesWith.join(' ')}`}${opt.certain ? '' : ' (uncertain)'}.${patch} ${opt.risk}` });
+  }
+  return out;
+}
+
+/** The override simulation, as evidence: what each knob would do here, and what cannot help. */
+function withOverrideEvidence(f: Finding, d: Device, host: Host): Finding {
+  const sim = simulationFor(d, host);
+  if (!sim || sim.target !== 'card') return f;
+  const lines = sim.options.slice(0, 4).map((o) => `override: ${o.param} → ${o.isolates ? 'isolates it' : `still with ${[...o.sharesWith, ...o.sameCard].join(' ') || 'bridges only'}`}${o.needsPatch ? ` (needs the patch; this kernel: ${o.available})` : ` (${o.available === 'yes' ? 'this kernel can' : o.available === 'no' ? 'not on this kernel' : 'kernel unknown'})`}`);
+  if (sim.options.length === 0) lines.push('override: no ACS override or config_acs setting changes this group');
+  for (const n of sim.notApplicable.slice(0, 3)) lines.push(`override: ${n.param} would not help — ${n.why}`);
+  return { ...f, evidence: [...f.evidence, ...lines] };
 }

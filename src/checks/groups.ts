@@ -9,6 +9,7 @@ import { compareGroups } from '../host/grouping/compare.js';
 import { simulateOverrides, type OverrideSimulation } from '../host/grouping/override.js';
 import { whereAlone, type SlotAlone } from '../host/grouping/alone.js';
 import type { Fix } from './finding.js';
+import { isWindowsDevice } from './dda.js';
 
 /** The group a device is in: the kernel's when the capture has it, else the prediction. */
 export interface GroupView {
@@ -138,7 +139,8 @@ const PORT_KIND: Record<number, string> = { 0x4: 'Root Port', 0x5: 'Upstream Por
  * has no (complete) ACS capability, which is what Hyper-V looks at.
  */
 export function checkAcs(d: Device, host: Host, s: IommuState): Finding[] {
-  if (d.isBridge || s.firmware === 'absent') return [];
+  // On a Windows host, Windows' own AcsCompatibleUpHierarchy answers for each hop (checks/dda.ts).
+  if (d.isBridge || s.firmware === 'absent' || isWindowsDevice(d)) return [];
   const hops: string[] = [];
   const failing: string[] = [];
   const quirkOnly: string[] = [];
@@ -223,6 +225,8 @@ function slotsAlone(d: Device, host: Host): SlotAlone[] | null {
 /** "Move the card" with the slots named, then the narrowest ACS override that would isolate it (never one that would not). */
 function isolationFixes(d: Device, host: Host, rank: number): Fix[] {
   const out: Fix[] = [];
+  // Windows publishes no config space: Linux's groups of its hardware are too uncertain to simulate.
+  if (isWindowsDevice(d)) return out;
   // Only sharing with other cards is fixed by moving or overriding; a card's own functions go together.
   if (simulationFor(d, host)?.target === 'function') return out;
   const slots = slotsAlone(d, host);
@@ -242,7 +246,7 @@ function isolationFixes(d: Device, host: Host, rank: number): Fix[] {
 
 /** The override simulation, as evidence: what each knob would do here, and what cannot help. */
 function withOverrideEvidence(f: Finding, d: Device, host: Host): Finding {
-  const sim = simulationFor(d, host);
+  const sim = isWindowsDevice(d) ? null : simulationFor(d, host);
   if (!sim || sim.target !== 'card') return f;
   const lines = sim.options.slice(0, 4).map((o) => `override: ${o.param} → ${o.isolates ? 'isolates it' : `still with ${[...o.sharesWith, ...o.sameCard].join(' ') || 'bridges only'}`}${o.needsPatch ? ` (needs the patch; this kernel: ${o.available})` : ` (${o.available === 'yes' ? 'this kernel can' : o.available === 'no' ? 'not on this kernel' : 'kernel unknown'})`}`);
   if (sim.options.length === 0) lines.push('override: no ACS override or config_acs setting changes this group');

@@ -5,6 +5,26 @@ import { finding, type Finding } from './finding.js';
 import { hostCriticalReason } from './host-critical.js';
 import type { IommuState } from './iommu.js';
 
+interface GroupEndpoint {
+  device: Device;
+  line: string;
+  critical: string | null;
+}
+const endpointCache = new WeakMap<object, { host: Host; mgmt: Map<string, string>; endpoints: GroupEndpoint[] }>();
+
+/** A group's endpoints with what checkGroup says of each, once per group. */
+function groupEndpoints(g: { devices: string[] }, host: Host, mgmt: Map<string, string>): GroupEndpoint[] {
+  const hit = endpointCache.get(g);
+  if (hit && hit.host === host && hit.mgmt === mgmt) return hit.endpoints;
+  const endpoints = g.devices
+    .map((a) => host.byAddress.get(a))
+    // Bridges may stay with the host; everything else goes with the device or is unbound.
+    .filter((x): x is Device => !!x && !x.isBridge)
+    .map((o) => ({ device: o, line: `${o.address} ${o.name} — driver ${o.driver === undefined ? 'unknown' : (o.driver ?? 'none')}`, critical: hostCriticalReason(o, host, mgmt) }));
+  endpointCache.set(g, { host, mgmt, endpoints });
+  return endpoints;
+}
+
 export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<string, string>): Finding[] {
   if (d.isBridge || s.kernelEnabled === false || s.firmware === 'absent') return [];
   if (d.iommuGroup === undefined) {
@@ -17,12 +37,12 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
   }
   const g = host.groups?.get(d.iommuGroup);
   if (!g) return [];
-  const others = g.devices.filter((a) => a !== d.address).map((a) => host.byAddress.get(a)).filter((x): x is Device => !!x);
-  // Bridges may stay with the host; everything else goes with the device or is unbound.
-  const endpoints = others.filter((o) => !o.isBridge);
+  // Everything but this device, from the group's member list made once (a group of thousands of VFs otherwise costs n² look-ups).
+  const members = groupEndpoints(g, host, mgmt).filter((m) => m.device.address !== d.address);
+  const endpoints = members.map((m) => m.device);
   if (endpoints.length === 0) return [];
-  const critical = endpoints.map((o) => [o, hostCriticalReason(o, host, mgmt)] as const).filter(([, r]) => r !== null);
-  const list = endpoints.map((o) => `${o.address} ${o.name} — driver ${o.driver === undefined ? 'unknown' : (o.driver ?? 'none')}`);
+  const critical = members.filter((m) => m.critical !== null).map((m) => [m.device, m.critical] as const);
+  const list = members.map((m) => m.line);
   if (critical.length > 0) {
     return [finding('GROUP_HOST_CRITICAL', d.address, `IOMMU group ${d.iommuGroup} also holds ${critical.map(([o, r]) => `${o.address} (${r})`).join(', ')}: the whole group goes to the VM, so the host would lose it.`, list, [
       { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: 'Slots wired to the CPU usually sit behind ports with ACS; chipset slots often share one group.' },

@@ -6,7 +6,7 @@ import { className, isPciBridgeClass } from './classes.js';
 import { parseKernelRelease } from './kernel.js';
 import type { BarSize, Device, FunctionFacts, Host, HostFacts, HostNote, ReservedRegion } from './model.js';
 import { resolveSlot, type SlotContext, type SlotNode } from './slots.js';
-import { ancestorsOf, buildTopology } from './topology.js';
+import { ancestorsOf, buildTopology, busKey } from './topology.js';
 
 /** Class 06 00: host bridge. */
 const HOST_BRIDGE_CLASS = 0x0600;
@@ -135,6 +135,18 @@ function notesOf(facts: HostFacts, groups: Groups, rmrr: DeviceContext['rmrr']):
   return notes;
 }
 
+/** Devices grouped by bus, in the order given (address order). */
+function busIndex(devices: Device[]): Map<string, Device[]> {
+  const out = new Map<string, Device[]>();
+  for (const d of devices) {
+    const k = busKey(d.pci.segment, d.pci.bus);
+    const list = out.get(k);
+    if (list) list.push(d);
+    else out.set(k, [d]);
+  }
+  return out;
+}
+
 export function buildHost(facts: HostFacts, names?: NameLookup): Host {
   const fns = [...facts.functions].sort((a, b) => (formatAddress(a.address) < formatAddress(b.address) ? -1 : 1));
   const addresses = fns.map((f) => formatAddress(f.address));
@@ -186,6 +198,7 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     groups,
     devices,
     byAddress: new Map(devices.map((d) => [d.address, d])),
+    byBus: busIndex(devices),
     bootDiskFunctions: facts.bootDiskFunctions,
     bootDiskEvidence: facts.bootDiskEvidence ?? [],
     // Whichever source left it unknown, the reason reads the same.

@@ -198,6 +198,8 @@ export interface Host {
   groups: Map<number, { devices: string[]; reservedRegions: ReservedRegion[] | undefined }> | undefined;
   devices: Device[];
   byAddress: Map<string, Device>;
+  /** Devices by bus, key busKey(segment, bus) ("0:3"), in address order: bus-mates without a scan of every device. */
+  byBus: Map<string, Device[]>;
   bootDiskFunctions: string[] | undefined;
   bootDiskEvidence: string[];
   bootDiskUnknown: string | undefined;

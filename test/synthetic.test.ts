@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { syntheticDump, syntheticHost, TEMPLATES, type SyntheticFunction, type TemplateTexts } from '../src/bench/synthetic.js';
+import { runSurvey } from '../src/checks/index.js';
+import { MAX_LISTED_MEMBERS } from '../src/checks/groups.js';
 import { parseLspciInput } from '../src/firmware/pci/lspci-text.js';
+import { buildHost } from '../src/host/build.js';
+import { toJson } from '../src/report/json.js';
+import { surveyJson } from '../src/report/survey.js';
 import { functionsFromCapture } from '../src/sources/capture-files.js';
 import { fixture, fixtureText } from './helpers.js';
 
@@ -196,4 +201,39 @@ describe('synthetic hosts from real config space', () => {
     }
     assert.ok(pfs >= 7, `${pfs} PFs`);
   });
+
+  it('a group of thousands of functions: each finding names at most MAX_LISTED_MEMBERS others and says how many more; the JSON survey is still written', () => {
+    const n = 4096;
+    const host = syntheticHost(n, texts);
+    const fns = functionsFromCapture(parseLspciInput(Buffer.from(syntheticDump(host)).toString('latin1')).capture);
+    // The test's own partition (not a prediction): each root port alone, everything below it in one group.
+    const rootOf = (bus: number) => [...host.bridges].find(([a, r]) => a.startsWith('0000:00:') && bus >= r.secondary && bus <= r.subordinate)![0];
+    const groups = new Map<string, string[]>();
+    for (const f of host.functions) {
+      const k = f.bus === 0 ? f.address : `below ${rootOf(f.bus)}`;
+      groups.set(k, [...(groups.get(k) ?? []), f.address]);
+    }
+    const iommuGroups = [...groups.values()].map((devices, id) => ({ id, devices }));
+    const sv = runSurvey(buildHost({ origin: { kind: 'capture', description: 'synthetic' }, functions: fns, iommuGroups, notes: [] }));
+    const endpointsIn = new Map(iommuGroups.map((g) => [g.id, g.devices.filter((a) => !host.bridges.has(a)).length]));
+    let big = 0;
+    for (const r of sv.devices) {
+      const f = r.findings.find((x) => x.code === 'GROUP_SHARED');
+      if (!f) continue;
+      const others = endpointsIn.get(r.device.iommuGroup!)! - 1;
+      if (others <= MAX_LISTED_MEMBERS) {
+        assert.equal(f.evidence.length, others);
+        continue;
+      }
+      big++;
+      assert.equal(f.evidence.length, MAX_LISTED_MEMBERS + 1, r.device.address);
+      assert.match(f.evidence.at(-1)!, new RegExp(`^… and ${others - MAX_LISTED_MEMBERS} more endpoint\\(s\\) of IOMMU group ${r.device.iommuGroup}`));
+      assert.match(f.message, new RegExp(`holds ${others} other device`));
+    }
+    assert.ok(big > 3000, `${big} devices in big groups`);
+    // Uncapped, 4096 functions in groups of ~900 repeat ~3.7 M member lines: more than one JS string holds.
+    const json = toJson('assignable/survey/v1', surveyJson(sv, 'vfio'));
+    assert.equal(JSON.parse(json).devices.length, n);
+  });
 });
+

@@ -5,6 +5,12 @@ import { finding, type Finding } from './finding.js';
 import { hostCriticalReason } from './host-critical.js';
 import type { IommuState } from './iommu.js';
 
+/**
+ * The evidence names at most this many other members: every member of a group of thousands
+ * of VFs naming all the others is n² lines (over V8's longest string as JSON).
+ */
+export const MAX_LISTED_MEMBERS = 64;
+
 interface GroupEndpoint {
   device: Device;
   line: string;
@@ -42,7 +48,9 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
   const endpoints = members.map((m) => m.device);
   if (endpoints.length === 0) return [];
   const critical = members.filter((m) => m.critical !== null).map((m) => [m.device, m.critical] as const);
-  const list = members.map((m) => m.line);
+  const list = members.length <= MAX_LISTED_MEMBERS
+    ? members.map((m) => m.line)
+    : [...members.slice(0, MAX_LISTED_MEMBERS).map((m) => m.line), `… and ${members.length - MAX_LISTED_MEMBERS} more endpoint(s) of IOMMU group ${d.iommuGroup}: each is in the survey with this group`];
   if (critical.length > 0) {
     return [finding('GROUP_HOST_CRITICAL', d.address, `IOMMU group ${d.iommuGroup} also holds ${critical.map(([o, r]) => `${o.address} (${r})`).join(', ')}: the whole group goes to the VM, so the host would lose it.`, list, [
       { rank: 1, title: 'Move the card to a slot with its own group', risk: 'low', detail: 'Slots wired to the CPU usually sit behind ports with ACS; chipset slots often share one group.' },

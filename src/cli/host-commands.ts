@@ -159,7 +159,9 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   const hits = findDevices(sv, query);
   if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, or part of a name; \`assignable survey --all\` lists them)`);
   if (o.json) {
-    io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
+    const doc = surveyJson(sv, t);
+    const wanted = new Set(hits.map((h) => h.device.address));
+    io.out(toJson(SURVEY_SCHEMA, { ...doc, devices: doc.devices.filter((d) => wanted.has(d.address)) }) + '\n');
   } else {
     io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t)).join('\n'));
   }

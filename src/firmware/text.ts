@@ -101,6 +101,9 @@ const isQuoteChar = (c: number) => c === 0x20 || c === 0x3e || c === 0x23;
  * never cut (lspci and dmidecode indent with them).
  */
 export function dedent(text: string): string {
+  // Most files have no common prefix: the first non-blank line says so without splitting the whole text.
+  const firstNonBlank = /\S/.exec(text);
+  if (!firstNonBlank || !isQuoteChar(text.charCodeAt(text.lastIndexOf('\n', firstNonBlank.index) + 1))) return text;
   const lines = text.split('\n');
   let prefix: string | null = null;
   for (const l of lines) {

@@ -185,13 +185,13 @@ function hexLine(line: string, out: Uint8Array): { offset: number; count: number
   return count > 0 ? { offset, count } : null;
 }
 
-export function parseLspci(text: string): LspciCapture {
+/** `lines`: the text already split at LF (parseLspciInput has them), so 100 MB of -xxxx hex is split once. */
+export function parseLspci(text: string, lines: string[] = text.split('\n')): LspciCapture {
   const functions: LspciFunction[] = [];
   let cur: LspciFunction | null = null;
   let cap: LspciCapability | null = null;
   const buf = new Uint8Array(4096);
   let hexLength = 0;
-  const lines = text.split('\n');
   const finishHex = () => {
     if (cur && hexLength > 0) cur.config = buf.slice(0, hexLength);
     hexLength = 0;
@@ -499,11 +499,12 @@ export function parseLspciInput(input: string): LspciInput {
   if (TREE_LINE.test(first.slice(0, 200))) {
     throw new DecodeError(LABEL, 1, 'device record', 'this is lspci -t (tree) output: it shows the topology but holds no device records; paste `lspci -nnvvv` instead', 'line');
   }
-  if (lines.some((l) => MACHINE_LINE.test(l) || MACHINE_V_SLOT.test(l))) {
+  // Neither form without a quote or a "Slot:" in the text: that test spares a -xxxx dump's million hex lines.
+  if ((text.includes('"') || text.includes('Slot:')) && lines.some((l) => MACHINE_LINE.test(l) || MACHINE_V_SLOT.test(l))) {
     const capture = parseLspciMachine(lines);
     if (capture.functions.length > 0) return { kind: 'lspci-machine', capture };
   }
-  const capture = parseLspci(retab(lines).join('\n'));
+  const capture = parseLspci(text, retab(lines));
   if (capture.functions.length === 0) {
     throw new DecodeError(LABEL, 1, 'device record', `no lspci device records: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
   }

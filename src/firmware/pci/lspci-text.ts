@@ -159,15 +159,18 @@ function hexDigit(c: number): number {
 /**
  * A config-space hex line "xx: b0 b1 … b15" (or "xxx:" past 0xff), parsed by hand: a 4 KiB
  * dump is 256 such lines per function, and this is the hot loop of reading lspci -xxxx.
- * Returns the offset, or -1 if the line is not one; the bytes go to `out` at that offset.
+ * Returns offset × HEX_LINE_COUNT_SPAN + the byte count (one number, not an object per line:
+ * a million lines make garbage), or -1 if the line is not one; the bytes go to `out` at that offset.
  */
-function hexLine(line: string, out: Uint8Array): { offset: number; count: number } | null {
+const HEX_LINE_COUNT_SPAN = 32;
+
+function hexLine(line: string, out: Uint8Array): number {
   const colon = line.charCodeAt(2) === 0x3a ? 2 : line.charCodeAt(3) === 0x3a ? 3 : -1;
-  if (colon < 0) return null;
+  if (colon < 0) return -1;
   let offset = 0;
   for (let i = 0; i < colon; i++) {
     const d = hexDigit(line.charCodeAt(i));
-    if (d < 0) return null;
+    if (d < 0) return -1;
     offset = offset * 16 + d;
   }
   let count = 0;
@@ -181,8 +184,8 @@ function hexLine(line: string, out: Uint8Array): { offset: number; count: number
     p += 3;
   }
   // Anything but trailing blanks after the bytes: not a hex line (e.g. a decoded "Bus: …" line).
-  for (; p < line.length; p++) if (line.charCodeAt(p) !== 0x20 && line.charCodeAt(p) !== 0x0d) return null;
-  return count > 0 ? { offset, count } : null;
+  for (; p < line.length; p++) if (line.charCodeAt(p) !== 0x20 && line.charCodeAt(p) !== 0x0d) return -1;
+  return count > 0 ? offset * HEX_LINE_COUNT_SPAN + count : -1;
 }
 
 /** `lines`: the text already split at LF (parseLspciInput has them), so 100 MB of -xxxx hex is split once. */
@@ -207,12 +210,14 @@ export function parseLspci(text: string, lines: string[] = text.split('\n')): Ls
     if (raw.charCodeAt(raw.length - 1) === 0x0d) raw = raw.slice(0, -1);
     // Hex lines start at column 0 with a hex offset: test them before anything else.
     if (cur && raw.length > 3 && raw.charCodeAt(0) !== 0x09) {
-      const hx = hexLine(raw, buf);
-      if (hx) {
-        if (hx.offset !== hexLength || hx.offset + hx.count > buf.length) {
-          throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${hx.offset.toString(16)} does not follow 0x${hexLength.toString(16)} for ${raw.slice(0, 3)}`, 'line');
+      const packed = hexLine(raw, buf);
+      if (packed >= 0) {
+        const offset = Math.floor(packed / HEX_LINE_COUNT_SPAN);
+        const count = packed % HEX_LINE_COUNT_SPAN;
+        if (offset !== hexLength || offset + count > buf.length) {
+          throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${offset.toString(16)} does not follow 0x${hexLength.toString(16)} for ${raw.slice(0, 3)}`, 'line');
         }
-        hexLength += hx.count;
+        hexLength += count;
         continue;
       }
     }
@@ -504,7 +509,8 @@ export function parseLspciInput(input: string): LspciInput {
     const capture = parseLspciMachine(lines);
     if (capture.functions.length > 0) return { kind: 'lspci-machine', capture };
   }
-  const capture = parseLspci(text, retab(lines));
+  // retab only changes lines that begin with a space; a native search says whether there is one.
+  const capture = parseLspci(text, text.startsWith(' ') || text.includes('\n ') ? retab(lines) : lines);
   if (capture.functions.length === 0) {
     throw new DecodeError(LABEL, 1, 'device record', `no lspci device records: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
   }

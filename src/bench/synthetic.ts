@@ -3,9 +3,10 @@
  *
  * A host of N PCI functions is built from functions captured on real machines (the
  * pciutils test dumps in test/fixtures/pci/pciutils-tests, 4 KiB of config space each):
- * root ports with ACS, each above a PCIe switch (upstream port, eight downstream ports)
- * whose slots hold SR-IOV NICs with their VFs enabled and a multifunction GPU, and every
- * fourth root port above a plain NIC. SR-IOV is how real hosts reach thousands of functions.
+ * root ports with ACS (four functions per device, as the CPU they come from has them); of
+ * every eight, six hold an SR-IOV NIC with its 128 VFs enabled (SR-IOV is how real hosts
+ * reach thousands of functions), one a plain NIC, and one a PCIe switch without ACS
+ * (upstream port, eight downstream ports) whose slots hold multifunction GPUs and NICs.
  *
  * Only these bytes differ from the captured function they were copied from:
  *  - bridges: Primary, Secondary and Subordinate Bus Number (0x18, 0x19, 0x1a), so the
@@ -50,8 +51,9 @@ const ECAP_VERSION_MASK = 0x000f0000;
 const ECAP_ID_VERSION_MASK = 0x000fffff;
 
 const DOWNSTREAM_PORTS_PER_SWITCH = 8;
-/** Root ports sit at 00:01.0 up to 00:1f.0. */
+/** Root ports sit at 00:01.0 up to 00:1f.3 (the template is function 0 of a multifunction device, header type 81h). */
 const FIRST_ROOT_PORT_DEVICE = 1;
+const ROOT_PORTS_PER_DEVICE = 4;
 const MAX_ROOT_PORT_DEVICE = 0x1f;
 const MAX_BUS = 0xff;
 
@@ -136,7 +138,7 @@ function sriovLayout(pf: Uint8Array): SriovLayout {
 }
 
 /**
- * A host of exactly `n` functions (1 ≤ n ≤ what 31 root ports hold, about 66 000).
+ * A host of exactly `n` functions (1 ≤ n ≤ about 12 000, when bus numbers run out).
  * Throws when the layout would run out of bus numbers or root-port slots.
  */
 export function syntheticHost(n: number, texts: TemplateTexts): SyntheticHost {
@@ -155,10 +157,10 @@ export function syntheticHost(n: number, texts: TemplateTexts): SyntheticHost {
     return f;
   };
   /** A bridge whose secondary bus is the next free one; its subordinate covers what `below` adds. */
-  const bridge = (template: TemplateName, role: Role, bus: number, device: number, below: (secondary: number) => void) => {
+  const bridge = (template: TemplateName, role: Role, bus: number, device: number, fn: number, below: (secondary: number) => void) => {
     if (nextBus > MAX_BUS) throw new Error(`synthetic host: ${n} functions need more than ${MAX_BUS} buses`);
     const bytes = t[template].bytes.slice();
-    const f = add(template, role, bus, device, 0, bytes, [PRIMARY_BUS, SECONDARY_BUS, SUBORDINATE_BUS]);
+    const f = add(template, role, bus, device, fn, bytes, [PRIMARY_BUS, SECONDARY_BUS, SUBORDINATE_BUS]);
     const secondary = nextBus++;
     below(secondary);
     const subordinate = nextBus - 1;
@@ -194,24 +196,27 @@ export function syntheticHost(n: number, texts: TemplateTexts): SyntheticHost {
     if (remaining > 0) add('gpuAudio', 'endpoint', bus, 0, 1, t.gpuAudio.bytes.slice(), []);
   };
 
-  for (let device = FIRST_ROOT_PORT_DEVICE; remaining > 0; device++) {
-    if (device > MAX_ROOT_PORT_DEVICE) throw new Error(`synthetic host: ${n} functions need more than ${MAX_ROOT_PORT_DEVICE} root ports`);
-    bridge('rootPort', 'root-port', 0, device, (bus) => {
+  for (let k = 0; remaining > 0; k++) {
+    // Root ports as the template's CPU has them: functions 0–3 of devices 01h, 02h, …
+    const device = FIRST_ROOT_PORT_DEVICE + Math.floor(k / ROOT_PORTS_PER_DEVICE);
+    if (device > MAX_ROOT_PORT_DEVICE) throw new Error(`synthetic host: ${n} functions need more than ${(MAX_ROOT_PORT_DEVICE - FIRST_ROOT_PORT_DEVICE + 1) * ROOT_PORTS_PER_DEVICE} root ports`);
+    bridge('rootPort', 'root-port', 0, device, k % ROOT_PORTS_PER_DEVICE, (bus) => {
       if (remaining === 0) return;
-      // Every fourth root port holds a plain NIC; the others a switch full of cards.
-      if (device % 4 === 0) {
-        add('nic', 'endpoint', bus, 0, 0, t.nic.bytes.slice(), []);
-        return;
-      }
-      bridge('switchUp', 'switch-upstream', bus, 0, (internal) => {
-        for (let d = 0; d < DOWNSTREAM_PORTS_PER_SWITCH && remaining > 0; d++) {
-          bridge('switchDown', 'switch-downstream', internal, d, (slot) => {
-            if (remaining === 0) return;
-            if (d === DOWNSTREAM_PORTS_PER_SWITCH - 1) gpuCard(slot);
-            else sriovCard(slot);
-          });
-        }
-      });
+      // Of every eight root ports: one holds a plain NIC, one a switch, six an SR-IOV NIC.
+      // Only the root port forwards ARI (the VFs sit at device numbers 0–16); the switch's
+      // downstream ports do not, so its slots hold device-0 cards.
+      if (k % 8 === 3) add('nic', 'endpoint', bus, 0, 0, t.nic.bytes.slice(), []);
+      else if (k % 8 === 7) {
+        bridge('switchUp', 'switch-upstream', bus, 0, 0, (internal) => {
+          for (let d = 0; d < DOWNSTREAM_PORTS_PER_SWITCH && remaining > 0; d++) {
+            bridge('switchDown', 'switch-downstream', internal, d, 0, (slot) => {
+              if (remaining === 0) return;
+              if (d % 2 === 0) gpuCard(slot);
+              else add('nic', 'endpoint', slot, 0, 0, t.nic.bytes.slice(), []);
+            });
+          }
+        });
+      } else sriovCard(bus);
     });
   }
   functions.sort((a, b) => a.bus - b.bus || a.device - b.device || a.function - b.function);

@@ -15,6 +15,8 @@ interface GroupEndpoint {
   device: Device;
   line: string;
   critical: string | null;
+  /** deviceKey of its address, made once. */
+  key: string;
 }
 const endpointCache = new WeakMap<object, { host: Host; mgmt: Map<string, string>; endpoints: GroupEndpoint[] }>();
 
@@ -26,7 +28,7 @@ function groupEndpoints(g: { devices: string[] }, host: Host, mgmt: Map<string, 
     .map((a) => host.byAddress.get(a))
     // Bridges may stay with the host; everything else goes with the device or is unbound.
     .filter((x): x is Device => !!x && !x.isBridge)
-    .map((o) => ({ device: o, line: `${o.address} ${o.name} — driver ${o.driver === undefined ? 'unknown' : (o.driver ?? 'none')}`, critical: hostCriticalReason(o, host, mgmt) }));
+    .map((o) => ({ device: o, line: `${o.address} ${o.name} — driver ${o.driver === undefined ? 'unknown' : (o.driver ?? 'none')}`, critical: hostCriticalReason(o, host, mgmt), key: deviceKey(o.pci) }));
   endpointCache.set(g, { host, mgmt, endpoints });
   return endpoints;
 }
@@ -57,7 +59,8 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
       { rank: 2, title: 'ACS override (Proxmox, linux-zen kernels)', risk: 'high', detail: 'pcie_acs_override=downstream,multifunction splits groups by pretending ports isolate peer-to-peer traffic; the kernel warns "This may allow non-IOMMU protected peer-to-peer DMA". See the ACS finding for whether it would help here.' },
     ])];
   }
-  const sameDevice = endpoints.every((o) => deviceKey(o.pci) === deviceKey(d.pci));
+  const own = deviceKey(d.pci);
+  const sameDevice = members.every((m) => m.key === own);
   return [finding('GROUP_SHARED', d.address, sameDevice
     ? `IOMMU group ${d.iommuGroup} holds the other functions of this device too: pass them together (Proxmox "All Functions").`
     : `IOMMU group ${d.iommuGroup} holds ${endpoints.length} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [

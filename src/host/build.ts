@@ -148,8 +148,10 @@ function busIndex(devices: Device[]): Map<string, Device[]> {
 }
 
 export function buildHost(facts: HostFacts, names?: NameLookup): Host {
-  const fns = [...facts.functions].sort((a, b) => (formatAddress(a.address) < formatAddress(b.address) ? -1 : 1));
-  const addresses = fns.map((f) => formatAddress(f.address));
+  // Each address formatted once, not twice per comparison.
+  const keyed = facts.functions.map((f) => ({ f, address: formatAddress(f.address) })).sort((a, b) => (a.address < b.address ? -1 : 1));
+  const fns = keyed.map((k) => k.f);
+  const addresses = keyed.map((k) => k.address);
   const bridgeInfoComplete = fns.every((f) => !isPciBridgeClass(f.config.classCode) || f.config.bridge !== null);
   const topology = buildTopology(
     fns.map((f, i) => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { syntheticDump, syntheticHost, TEMPLATES, type SyntheticFunction, type TemplateTexts } from '../src/bench/synthetic.js';
 import { runSurvey } from '../src/checks/index.js';
+import { possibleResets } from '../src/checks/reset.js';
 import { MAX_LISTED_MEMBERS } from '../src/checks/groups.js';
 import { parseLspciInput } from '../src/firmware/pci/lspci-text.js';
 import { buildHost } from '../src/host/build.js';
@@ -238,6 +239,23 @@ describe('synthetic hosts from real config space', () => {
     assert.ok(big > 3000, `${big} devices in big groups`);
     const json = toJson('assignable/survey/v1', surveyJson(sv, 'vfio'));
     assert.equal(JSON.parse(json).devices.length, n);
+  });
+
+  it('the host\'s bus index holds each bus as lspci lists it, and a VF\'s bus-mates for reset are the other functions lspci lists on its bus', (t) => {
+    if (!hasLspci) return t.skip('lspci (pciutils) is not installed: apt install pciutils');
+    const file = join(work, 'bus-index.txt');
+    writeFileSync(file, syntheticDump(syntheticHost(1024, texts)));
+    const byBus = new Map<string, string[]>();
+    for (const l of lspci(file).trim().split('\n')) {
+      const bus = `0:${parseInt(l.slice(0, 2), 16)}`;
+      byBus.set(bus, [...(byBus.get(bus) ?? []), `0000:${l.slice(0, 7)}`]);
+    }
+    const host = buildHost(readCaptureFiles({ lspci: file }));
+    assert.deepEqual(new Map([...host.byBus].map(([k, ds]) => [k, ds.map((d) => d.address)])), byBus);
+    const vf = host.devices.find((d) => d.address === '0000:01:00.5')!;
+    const mates = byBus.get('0:1')!.filter((a) => a !== vf.address);
+    assert.ok(mates.length > 100);
+    assert.ok(possibleResets(vf, host).why.includes(`shares its bus with ${mates.join(', ')}`));
   });
 });
 

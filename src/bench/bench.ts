@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchSyntheticHosts } from './synthetic-bench.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -74,6 +75,7 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
+  if (benchSyntheticHosts(ROOT, RUNS)) return; // BENCH_ONLY=synthetic: this section alone
   const batch = join(ROOT, 'dist/bench/batch.js');
 
   for (const kind of ['dmar', 'ivrs'] as const) {

@@ -45,6 +45,12 @@ function capabilitiesKnown(d: Device, host: Host): boolean {
 const predictedNote = (v: GroupView) =>
   v.basis === 'kernel' ? [] : [`predicted from config space as Linux forms groups (the capture has no group data)${v.uncertain.length ? '; it rests on what the capture does not show:' : ''}`, ...v.uncertain.map((u) => `  unknown: ${u}`)];
 
+/**
+ * The evidence names at most this many other members: every member of a group of thousands
+ * of VFs naming all the others is n² lines (over V8's longest string as JSON).
+ */
+export const MAX_LISTED_MEMBERS = 64;
+
 export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<string, string>): Finding[] {
   if (d.isBridge || s.kernelEnabled === false || s.firmware === 'absent') return [];
   const v = groupView(d, host);
@@ -68,13 +74,13 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
       { rank: 1, title: 'Capture the groups', risk: 'none', detail: '`assignable collect` on the host, or `lspci -nnvvv` run as root with the IOMMU on.' },
     ])];
   }
-  const others = firstOthers(g.endpoints, d, MAX_LISTED);
+  const others = firstOthers(g.endpoints, d, MAX_LISTED_MEMBERS);
   // The bound driver matters (it must be unbound); "none" and "not captured" read alike here.
-  const list = [...others.map((o) => `${o.address} ${o.name}${o.driver ? ` — driver ${o.driver}` : ''}`), ...(otherCount > others.length ? [`… and ${otherCount - others.length} more (survey --groups lists them all)`] : []), ...predictedNote(v)];
+  const list = [...others.map((o) => `${o.address} ${o.name}${o.driver ? ` — driver ${o.driver}` : ''}`), ...(otherCount > others.length ? [`… and ${otherCount - others.length} more endpoint(s) of ${v.name}: survey --groups lists them all`] : []), ...predictedNote(v)];
   const would = v.basis === 'predicted' ? ' would' : '';
   const critical = g.critical.filter(([o]) => o !== d);
   if (critical.length > 0) {
-    const named = critical.slice(0, MAX_LISTED).map(([o, r]) => `${o.address} (${r})`).join(', ') + (critical.length > MAX_LISTED ? ` and ${critical.length - MAX_LISTED} more` : '');
+    const named = critical.slice(0, MAX_LISTED_MEMBERS).map(([o, r]) => `${o.address} (${r})`).join(', ') + (critical.length > MAX_LISTED_MEMBERS ? ` and ${critical.length - MAX_LISTED_MEMBERS} more` : '');
     return [withOverrideEvidence(finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
       ...isolationFixes(d, host, 1),
     ]), d, host)];
@@ -90,8 +96,6 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
   return [sameDevice ? shared : withOverrideEvidence(shared, d, host)];
 }
 
-/** Evidence lists at most this many group members. */
-const MAX_LISTED = 32;
 
 interface GroupSummary {
   endpoints: Device[];

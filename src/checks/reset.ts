@@ -1,5 +1,6 @@
 /** Reset: FLR, PM (NoSoftRst-), secondary bus reset — or none, the classic "Cannot reset device". */
 import type { Device, Host } from '../host/model.js';
+import { busKey } from '../host/topology.js';
 import { finding, type Finding } from './finding.js';
 
 /** Which resets Linux could use, from config space when sysfs does not say. */
@@ -14,7 +15,7 @@ export function possibleResets(d: Device, host: Host): { methods: string[]; why:
   else if (c.pm) why.push('PM NoSoftRst+ (D3hot→D0 does not reset it)');
   else why.push('no Power Management capability');
   // Secondary bus reset: a non-root bus with no other function on it.
-  const onBus = host.devices.filter((o) => o.pci.segment === d.pci.segment && o.pci.bus === d.pci.bus && o.address !== d.address);
+  const onBus = (host.byBus.get(busKey(d.pci.segment, d.pci.bus)) ?? []).filter((o) => o.address !== d.address);
   if (d.parent && onBus.length === 0) methods.push('bus');
   else if (!d.parent) why.push('on a root bus (no bridge to reset it)');
   else why.push(`shares its bus with ${onBus.map((o) => o.address).join(', ')}`);

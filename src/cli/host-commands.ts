@@ -184,7 +184,9 @@ export function runExplain(io: Io, query: string, o: SurveyOptions, fs: Fs = rea
   if (o.vm !== undefined && t !== 'dda') throw new UsageError('--vm names the Hyper-V VM of the DDA procedure: use it with --target dda');
   if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00.0, a slot like slot2, a location path like PCIROOT(0)#PCI(0300)#PCI(0000), or part of a name; \`assignable survey --all\` lists them)`);
   if (o.json) {
-    io.out(toJson(SURVEY_SCHEMA, { ...surveyJson(sv, t), devices: surveyJson(sv, t).devices.filter((d) => hits.some((h) => h.device.address === d.address)) }) + '\n');
+    const doc = surveyJson(sv, t);
+    const wanted = new Set(hits.map((h) => h.device.address));
+    io.out(toJson(SURVEY_SCHEMA, { ...doc, devices: doc.devices.filter((d) => wanted.has(d.address)) }) + '\n');
   } else {
     io.out(hits.map((h) => renderExplain(sv, h, style(io, o), t, o.vm)).join('\n'));
   }

@@ -8,7 +8,7 @@ import { parseKernelRelease } from './kernel.js';
 import { locationPathOf } from './location-path.js';
 import type { BarSize, Device, FunctionFacts, Host, HostFacts, HostNote, ReservedRegion } from './model.js';
 import { resolveSlot, type SlotContext, type SlotNode } from './slots.js';
-import { ancestorsOf, buildTopology } from './topology.js';
+import { ancestorsOf, buildTopology, busKey } from './topology.js';
 
 /** Class 06 00: host bridge. */
 const HOST_BRIDGE_CLASS = 0x0600;
@@ -155,9 +155,23 @@ function notesOf(facts: HostFacts, groups: Groups, rmrr: DeviceContext['rmrr']):
   return notes;
 }
 
+/** Devices grouped by bus, in the order given (address order). */
+function busIndex(devices: Device[]): Map<string, Device[]> {
+  const out = new Map<string, Device[]>();
+  for (const d of devices) {
+    const k = busKey(d.pci.segment, d.pci.bus);
+    const list = out.get(k);
+    if (list) list.push(d);
+    else out.set(k, [d]);
+  }
+  return out;
+}
+
 export function buildHost(facts: HostFacts, names?: NameLookup): Host {
-  const fns = [...facts.functions].sort((a, b) => (formatAddress(a.address) < formatAddress(b.address) ? -1 : 1));
-  const addresses = fns.map((f) => formatAddress(f.address));
+  // Each address formatted once, not twice per comparison.
+  const keyed = facts.functions.map((f) => ({ f, address: formatAddress(f.address) })).sort((a, b) => (a.address < b.address ? -1 : 1));
+  const fns = keyed.map((k) => k.f);
+  const addresses = keyed.map((k) => k.address);
   const bridgeInfoComplete = fns.every((f) => !isPciBridgeClass(f.config.classCode) || f.config.bridge !== null);
   const topology = buildTopology(
     fns.map((f, i) => {
@@ -210,6 +224,7 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     predicted,
     devices,
     byAddress,
+    byBus: busIndex(devices),
     bootDiskFunctions: facts.bootDiskFunctions,
     bootDiskEvidence: facts.bootDiskEvidence ?? [],
     // Whichever source left it unknown, the reason reads the same.

@@ -283,6 +283,8 @@ export interface Host {
   predicted: Grouping;
   devices: Device[];
   byAddress: Map<string, Device>;
+  /** Devices by bus, key busKey(segment, bus) ("0:3"), in address order: bus-mates without a scan of every device. */
+  byBus: Map<string, Device[]>;
   bootDiskFunctions: string[] | undefined;
   bootDiskEvidence: string[];
   bootDiskUnknown: string | undefined;

@@ -22,7 +22,8 @@ export interface Topology {
   bridgeForBus: Map<string, string>;
 }
 
-const busKey = (segment: number, bus: number) => `${segment}:${bus}`;
+/** The key of a bus in Topology.bridgeForBus and Host.byBus. */
+export const busKey = (segment: number, bus: number) => `${segment}:${bus}`;
 
 export function buildTopology(nodes: TopologyNode[], bridgeInfoComplete: boolean): Topology {
   const bridgeForBus = new Map<string, string>();

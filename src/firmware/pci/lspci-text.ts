@@ -159,30 +159,33 @@ function hexDigit(c: number): number {
 /**
  * A config-space hex line "xx: b0 b1 … b15" (or "xxx:" past 0xff), parsed by hand: a 4 KiB
  * dump is 256 such lines per function, and this is the hot loop of reading lspci -xxxx.
- * Returns the offset, or -1 if the line is not one; the bytes go to `out` at that offset.
+ * Returns offset × HEX_LINE_COUNT_SPAN + the byte count (one number, not an object per line:
+ * a million lines make garbage), or -1 if the line is not one; the bytes go to `out` at that offset.
  */
-function hexLine(line: string, out: Uint8Array): { offset: number; count: number } | null {
-  const colon = line.charCodeAt(2) === 0x3a ? 2 : line.charCodeAt(3) === 0x3a ? 3 : -1;
-  if (colon < 0) return null;
+const HEX_LINE_COUNT_SPAN = 32;
+
+function hexLine(text: string, start: number, end: number, out: Uint8Array): number {
+  const colon = text.charCodeAt(start + 2) === 0x3a ? 2 : text.charCodeAt(start + 3) === 0x3a ? 3 : -1;
+  if (colon < 0) return -1;
   let offset = 0;
   for (let i = 0; i < colon; i++) {
-    const d = hexDigit(line.charCodeAt(i));
-    if (d < 0) return null;
+    const d = hexDigit(text.charCodeAt(start + i));
+    if (d < 0) return -1;
     offset = offset * 16 + d;
   }
   let count = 0;
-  let p = colon + 1;
-  while (p + 2 < line.length && line.charCodeAt(p) === 0x20 && count < 16) {
-    const hi = hexDigit(line.charCodeAt(p + 1));
-    const lo = hexDigit(line.charCodeAt(p + 2));
+  let p = start + colon + 1;
+  while (p + 2 < end && text.charCodeAt(p) === 0x20 && count < 16) {
+    const hi = hexDigit(text.charCodeAt(p + 1));
+    const lo = hexDigit(text.charCodeAt(p + 2));
     if (hi < 0 || lo < 0) break;
     if (offset + count < out.length) out[offset + count] = hi * 16 + lo;
     count++;
     p += 3;
   }
   // Anything but trailing blanks after the bytes: not a hex line (e.g. a decoded "Bus: …" line).
-  for (; p < line.length; p++) if (line.charCodeAt(p) !== 0x20 && line.charCodeAt(p) !== 0x0d) return null;
-  return count > 0 ? { offset, count } : null;
+  for (; p < end; p++) if (text.charCodeAt(p) !== 0x20 && text.charCodeAt(p) !== 0x0d) return -1;
+  return count > 0 ? offset * HEX_LINE_COUNT_SPAN + count : -1;
 }
 
 export function parseLspci(text: string): LspciCapture {
@@ -191,7 +194,6 @@ export function parseLspci(text: string): LspciCapture {
   let cap: LspciCapability | null = null;
   const buf = new Uint8Array(4096);
   let hexLength = 0;
-  const lines = text.split('\n');
   const finishHex = () => {
     if (cur && hexLength > 0) cur.config = buf.slice(0, hexLength);
     hexLength = 0;
@@ -202,20 +204,28 @@ export function parseLspci(text: string): LspciCapture {
   const seen = new Map<string, number>();
   // Reported after the check for foreign text, which says more about a wrong file.
   let duplicate: DecodeError | null = null;
-  for (let i = 0; i < lines.length; i++) {
-    let raw = lines[i]!;
-    if (raw.charCodeAt(raw.length - 1) === 0x0d) raw = raw.slice(0, -1);
+  // Line by line without splitting the text: a 100 MB -xxxx dump is two million hex lines,
+  // read in place; only the other lines become strings.
+  let next = 0;
+  for (let i = 0, start = 0; start <= text.length; i++, start = next) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    next = end + 1;
+    const stop = end > start && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
     // Hex lines start at column 0 with a hex offset: test them before anything else.
-    if (cur && raw.length > 3 && raw.charCodeAt(0) !== 0x09) {
-      const hx = hexLine(raw, buf);
-      if (hx) {
-        if (hx.offset !== hexLength || hx.offset + hx.count > buf.length) {
-          throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${hx.offset.toString(16)} does not follow 0x${hexLength.toString(16)} for ${raw.slice(0, 3)}`, 'line');
+    if (cur && stop - start > 3 && text.charCodeAt(start) !== 0x09) {
+      const packed = hexLine(text, start, stop, buf);
+      if (packed >= 0) {
+        const offset = Math.floor(packed / HEX_LINE_COUNT_SPAN);
+        const count = packed % HEX_LINE_COUNT_SPAN;
+        if (offset !== hexLength || offset + count > buf.length) {
+          throw new DecodeError(LABEL, i + 1, 'hex dump', `config space line at 0x${offset.toString(16)} does not follow 0x${hexLength.toString(16)} for ${text.slice(start, start + 3)}`, 'line');
         }
-        hexLength += hx.count;
+        hexLength += count;
         continue;
       }
     }
+    const raw = text.slice(start, stop);
     const head = raw.charCodeAt(0) !== 0x09 ? HEAD.exec(raw) : null;
     if (head) {
       finishHex();
@@ -330,8 +340,14 @@ const MACHINE_LINE = /^(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7
 /** `lspci -vmm`: "Slot:\t00:1f.2" opens each record. */
 const MACHINE_V_SLOT = /^Slot:\t((?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])$/;
 
-function firstNonBlank(lines: string[]): string {
-  for (const l of lines) if (l.trim() !== '') return l;
+/** The first line with something on it, without splitting the text. */
+function firstNonBlankLine(text: string): string {
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (text.slice(start, end).trim() !== '') return text.slice(start, end);
+    start = end + 1;
+  }
   return '';
 }
 
@@ -494,16 +510,20 @@ export function parseLspciInput(input: string): LspciInput {
       groups: l.groups,
     };
   }
-  const lines = text.split('\n');
-  const first = firstNonBlank(lines);
+  // Split only for the forms that need lines: a -xxxx dump is read in place.
+  let split: string[] | undefined;
+  const lines = () => (split ??= text.split('\n'));
+  const first = firstNonBlankLine(text);
   if (TREE_LINE.test(first.slice(0, 200))) {
     throw new DecodeError(LABEL, 1, 'device record', 'this is lspci -t (tree) output: it shows the topology but holds no device records; paste `lspci -nnvvv` instead', 'line');
   }
-  if (lines.some((l) => MACHINE_LINE.test(l) || MACHINE_V_SLOT.test(l))) {
-    const capture = parseLspciMachine(lines);
+  // Neither form without a quote or a "Slot:" in the text: that test spares a -xxxx dump's million hex lines.
+  if ((text.includes('"') || text.includes('Slot:')) && lines().some((l) => MACHINE_LINE.test(l) || MACHINE_V_SLOT.test(l))) {
+    const capture = parseLspciMachine(lines());
     if (capture.functions.length > 0) return { kind: 'lspci-machine', capture };
   }
-  const capture = parseLspci(retab(lines).join('\n'));
+  // retab only changes lines that begin with a space; a native search says whether there is one.
+  const capture = parseLspci(text.startsWith(' ') || text.includes('\n ') ? retab(lines()).join('\n') : text);
   if (capture.functions.length === 0) {
     throw new DecodeError(LABEL, 1, 'device record', `no lspci device records: ${describeText(text)} (expected lspci -nnvvv output)`, 'line');
   }

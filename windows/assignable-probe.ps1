@@ -181,34 +181,40 @@ foreach ($name in $DeviceKeys.Keys) {
   [void]$AskKeys.Add($DeviceKeys[$name])
 }
 
+# Answers repeat the same few key spellings thousands of times: each is worked out once.
+$PropertyNameCache = @{}
 function Get-PropertyName {
   param([string]$KeyName)
+  if ($PropertyNameCache.ContainsKey($KeyName)) { return $PropertyNameCache[$KeyName] }
   $canonical = Get-CanonicalKey $KeyName
-  if ($KeyNameByCanonical.ContainsKey($canonical)) { return $KeyNameByCanonical[$canonical] }
-  return $KeyName
+  $name = $KeyName
+  if ($KeyNameByCanonical.ContainsKey($canonical)) { $name = $KeyNameByCanonical[$canonical] }
+  $PropertyNameCache[$KeyName] = $name
+  return $name
 }
 
-# One property value as the document wants it: lists as arrays, Empty as null, numbers and booleans as such.
-function ConvertTo-PropertyValue {
-  param([string]$Name, $Data)
-  if ($null -eq $Data) { return $null }
-  if ($ListKeys -contains $Name) { return ,([object[]]@(foreach ($d in @($Data)) { [string]$d })) }
-  if ($Data -is [bool]) { return [bool]$Data }
-  if ($Data -is [string]) { return [string]$Data }
-  if ($Data -is [byte] -or $Data -is [int16] -or $Data -is [uint16] -or $Data -is [int32] -or $Data -is [uint32]) {
-    return [long]$Data
-  }
-  if ($Data -is [int64] -or $Data -is [uint64]) { return [string]$Data }
-  if ($Data -is [array]) { return ,([object[]]@(foreach ($d in $Data) { [string]$d })) }
-  return [string]$Data
-}
-
+# Property answers as the document wants them: lists as arrays (5.1 may hand back a lone string), Empty as
+# null, UINT32 as numbers, booleans as such. One loop, no call per property: a host answers thousands.
 function Add-Properties {
-  param($Target, $Results)
-  foreach ($p in @($Results)) {
+  param($Target, $Results, [string]$SkipPrefix)
+  foreach ($p in $Results) {
     if ($null -eq $p) { continue }
-    $name = Get-PropertyName ([string]$p.KeyName)
-    $Target[$name] = ConvertTo-PropertyValue -Name $name -Data $p.Data
+    $kn = [string]$p.KeyName
+    if ($PropertyNameCache.ContainsKey($kn)) { $name = $PropertyNameCache[$kn] } else { $name = Get-PropertyName $kn }
+    if ($SkipPrefix -and $name.StartsWith($SkipPrefix)) { continue }
+    $data = $p.Data
+    if ($null -eq $data) {
+      $value = $null
+    } elseif ($ListKeys -contains $name -or $data -is [array]) {
+      $value = [object[]]@(foreach ($d in @($data)) { [string]$d })
+    } elseif ($data -is [bool] -or $data -is [string]) {
+      $value = $data
+    } elseif ($data -is [byte] -or $data -is [int16] -or $data -is [uint16] -or $data -is [int32] -or $data -is [uint32]) {
+      $value = [long]$data
+    } else {
+      $value = [string]$data
+    }
+    $Target[$name] = $value
   }
 }
 
@@ -391,7 +397,8 @@ if ($null -ne $pnp) {
     if ($null -ne $d.FriendlyName) { $entry.friendlyName = [string]$d.FriendlyName }
     if ($propsById.ContainsKey($id)) {
       $props = [ordered]@{}
-      Add-Properties -Target $props -Results $propsById[$id]
+      # A PCI function carries Device and PciDevice keys; PciRootBus keys asked of it are noise.
+      Add-Properties -Target $props -Results $propsById[$id] -SkipPrefix 'DEVPKEY_PciRootBus_'
       $entry.properties = $props
     }
     # Allocated memory: only a present device has any; for the others the probe does not ask.
@@ -442,7 +449,7 @@ if ($null -ne $pnp) {
     if ($propsById.ContainsKey($id)) {
       $props = [ordered]@{}
       # A root bus carries Device and PciRootBus keys; PciDevice keys asked of it are noise.
-      Add-Properties -Target $props -Results @($propsById[$id] | Where-Object { -not ((Get-PropertyName ([string]$_.KeyName)) -like 'DEVPKEY_PciDevice_*') })
+      Add-Properties -Target $props -Results $propsById[$id] -SkipPrefix 'DEVPKEY_PciDevice_'
       $entry.properties = $props
     }
     [void]$buses.Add($entry)

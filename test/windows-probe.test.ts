@@ -8,9 +8,10 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPwsh, runSimulated, decodeCapture, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
+import { findPwsh, runSimulated, decodeCapture, pwshRun, PROBE, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
 
 const pwsh = findPwsh();
 const SKIP = pwsh ? false : 'pwsh (PowerShell 7) is not installed: .ci/run installs it with `dotnet tool install --global PowerShell`';
@@ -293,6 +294,27 @@ describe('the Windows probe on simulated hosts', { skip: SKIP }, () => {
     assert.equal(doc.hyperV.vmHost.iovSupport, false);
     assert.match(doc.hyperV.vmHost.iovSupportReasons[0], /allow Windows to control PCI Express/);
     assert.equal(doc.firmwareTables.smbios.base64, hostBytes('consumer-surface-laptop-3.rsmb.bin').toString('base64'));
+  });
+
+  test('-OutFile is relative to PowerShell\'s location (not .NET\'s current directory), UTF-8 without BOM; bare Linux: every Windows call an error, nothing defaulted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-outfile-'));
+    try {
+      const ps = `Set-Location -LiteralPath '${dir}'; & '${PROBE}' -OutFile 'rel.json'`;
+      const r = pwshRun(pwsh!, ['-Command', ps]);
+      assert.equal(r.status, 0, r.stderr);
+      const raw = readFileSync(join(dir, 'rel.json'));
+      assert.notEqual(raw[0], 0xef, 'no BOM');
+      const doc = JSON.parse(raw.toString('utf8'));
+      assert.deepEqual(formatProblems(doc), []);
+      // Nothing Windows answers was there: each part is absent, none holds a made-up value.
+      assert.deepEqual(doc.os, {});
+      assert.deepEqual(doc.firmwareTables, {});
+      assert.ok(!('pciDevices' in doc) && !('rootBuses' in doc));
+      assert.deepEqual(doc.hyperV, { module: false });
+      for (const step of ['os', 'firmwareTables.dmar', 'firmwareTables.smbios', 'pciDevices', 'hyperV.vmms']) assert.ok(doc.errors.some((e: any) => e.step === step), step);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the committed outputs (test/fixtures/windows-probe/out, for the Windows source\'s round trip) are what the probe writes now', () => {

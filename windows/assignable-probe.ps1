@@ -564,7 +564,9 @@ try {
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
 
 if ($OutFile) {
-  [IO.File]::WriteAllText($OutFile, $json, (New-Object System.Text.UTF8Encoding $false))
+  # Relative to PowerShell's location, not the process's current directory (.NET's idea of it).
+  $outPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+  [IO.File]::WriteAllText($outPath, $json, (New-Object System.Text.UTF8Encoding $false))
 } else {
   Write-Output $json
 }

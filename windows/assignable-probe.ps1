@@ -454,7 +454,10 @@ if ($null -ne $pnp) {
     }
     [void]$buses.Add($entry)
   }
-  $doc.rootBuses = [object[]]$buses.ToArray()
+  # Without any function's Parent the root buses are unknown (absent), not "none".
+  $anyParent = $false
+  foreach ($d in $devices) { if ($d.Contains('properties') -and $d.properties.Contains('DEVPKEY_Device_Parent')) { $anyParent = $true } }
+  if ($anyParent -or $devices.Count -eq 0) { $doc.rootBuses = [object[]]$buses.ToArray() }
 }
 
 # --- Hyper-V --------------------------------------------------------------------------------------------

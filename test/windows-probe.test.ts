@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPwsh, runSimulated, decodeCapture, pwshRun, PROBE, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
+import { findPwsh, runSimulatedAsync, pooled, decodeCapture, pwshRun, PROBE, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
 
 const pwsh = findPwsh();
 const SKIP = pwsh ? false : 'pwsh (PowerShell 7) is not installed: .ci/run installs it with `dotnet tool install --global PowerShell`';
@@ -136,8 +136,9 @@ function expectProperty(docProps: Record<string, unknown>, specProps: Record<str
 const runs = new Map<HostName, ProbeRun>();
 
 describe('the Windows probe on simulated hosts', { skip: SKIP }, () => {
-  before(() => {
-    for (const h of HOSTS) runs.set(h, runSimulated(pwsh!, `${h}.json`));
+  before(async () => {
+    const done = await pooled(HOSTS.map((h) => () => runSimulatedAsync(pwsh!, `${h}.json`)), 2);
+    HOSTS.forEach((h, i) => runs.set(h, done[i]!));
     // ASSIGNABLE_WRITE_PROBE_OUT=DIR refreshes the committed outputs (test/fixtures/windows-probe/out).
     const outDir = process.env.ASSIGNABLE_WRITE_PROBE_OUT;
     if (outDir) {

@@ -8,6 +8,7 @@ import { runExplain, runSlots, runSurveyCommand, type SurveyOptions } from './ho
 import { runCollect, type CollectCliOptions } from './collect-command.js';
 import { runFix, type FixOptions } from './fix-command.js';
 import { runConrepDecode, runConrepDiff, runConrepLint } from './conrep-command.js';
+import { runWindowsProbe } from './windows-probe-command.js';
 import { VERSION } from '../version.js';
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
@@ -165,6 +166,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--no-lspci', 'do not run lspci')
     .action(async (o: CollectCliOptions) => {
       code = await guarded(io, () => runCollect(io, o));
+    });
+
+  program
+    .command('windows-probe')
+    .description('print the read-only PowerShell probe for a Windows Hyper-V host; its JSON output is read by --capture')
+    .action(async () => {
+      code = await guarded(io, () => runWindowsProbe(io));
     });
 
   try {

@@ -1,0 +1,101 @@
+/**
+ * Test helper: finds PowerShell 7 and runs the real Windows probe on a simulated host
+ * (test/fixtures/windows-probe/simulate.ps1), returning the document it wrote and the calls it made.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { ROOT } from './helpers.js';
+
+export const PROBE = join(ROOT, 'windows', 'assignable-probe.ps1');
+export const PROBE_FIXTURES = join(ROOT, 'test', 'fixtures', 'windows-probe');
+
+/** pwsh on PATH, or where `dotnet tool install --global` puts it; null when absent. */
+export function findPwsh(): string | null {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  dirs.push(join(homedir(), '.dotnet', 'tools'));
+  for (const d of dirs) {
+    const p = join(d, 'pwsh');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function pwshRun(pwsh: string, args: string[], timeoutMs = 300_000) {
+  return spawnSync(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 << 20,
+    env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+  });
+}
+
+/** The bytes as a reader must take them: UTF-8 with or without BOM, or UTF-16LE with BOM. */
+export function decodeCapture(raw: Buffer): string {
+  if (raw[0] === 0xff && raw[1] === 0xfe) return raw.subarray(2).toString('utf16le');
+  if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) return raw.subarray(3).toString('utf8');
+  return raw.toString('utf8');
+}
+
+export interface ProbeRun {
+  raw: Buffer;
+  doc: Record<string, any>;
+  calls: Record<string, number>;
+  stderr: string;
+}
+
+export function runSimulated(pwsh: string, hostFile: string, probe = PROBE): ProbeRun {
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
+  try {
+    const out = join(dir, 'out.json');
+    const calls = join(dir, 'calls.json');
+    const r = pwshRun(pwsh, ['-File', join(PROBE_FIXTURES, 'simulate.ps1'), '-HostFile', join(PROBE_FIXTURES, 'hosts', hostFile), '-Probe', probe, '-Out', out, '-Calls', calls]);
+    if (r.status !== 0 || !existsSync(out)) throw new Error(`simulate.ps1 ${hostFile}: exit ${r.status} ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
+    const raw = readFileSync(out);
+    return { raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr: r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same, without blocking: the hosts of a test file run two at a time (the machines have 2 cores). */
+export function runSimulatedAsync(pwsh: string, hostFile: string, probe = PROBE): Promise<ProbeRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
+  const out = join(dir, 'out.json');
+  const calls = join(dir, 'calls.json');
+  const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate.ps1'), '-HostFile', join(PROBE_FIXTURES, 'hosts', hostFile), '-Probe', probe, '-Out', out, '-Calls', calls];
+  return new Promise<ProbeRun>((resolve, reject) => {
+    const child = spawn(pwsh, args, { env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off' }, timeout: 600_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      try {
+        if (status !== 0 || !existsSync(out)) throw new Error(`simulate.ps1 ${hostFile}: exit ${status}\n${stdout}\n${stderr}`);
+        const raw = readFileSync(out);
+        resolve({ raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr });
+      } catch (e) {
+        reject(e);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** Run `jobs` with at most `limit` at once, results in order. */
+export async function pooled<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}

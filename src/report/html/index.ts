@@ -97,9 +97,9 @@ export function renderHtml(sv: Survey, target: Target): string {
   out.push('<h2>Inputs</h2>', '<table class="inputs"><tbody>', ...inputs(host).map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`), '</tbody></table>');
   if (host.notes.length) out.push('<h2>What was missing</h2>', `<ul class="notes">${host.notes.map((n) => `<li><code>${esc(n.code)}</code> ${esc(n.message)}</li>`).join('')}</ul>`);
   out.push('</header>');
-  // The radios sit before <main> so that CSS alone (no script) recolours by the chosen target.
-  for (const t of TARGETS) out.push(`<input class="tgt-radio" type="radio" name="target" id="tgt-${t}" value="${t}"${t === target ? ' checked' : ''}>`);
-  out.push(`<div class="switch" role="group" aria-label="verdicts for">Verdict colours for: ${TARGETS.map((t) => `<label for="tgt-${t}">${t === 'vfio' ? 'vfio (KVM, Proxmox)' : t === 'dda' ? 'dda (Hyper-V)' : 'esxi'}</label>`).join('')}</div>`);
+  // The radios' :checked state picks the colours (CSS :has), so switching needs no script.
+  const radios = TARGETS.map((t) => `<input class="tgt-radio" type="radio" name="target" id="tgt-${t}" value="${t}"${t === target ? ' checked' : ''}><label for="tgt-${t}">${t === 'vfio' ? 'vfio (KVM, Proxmox)' : t === 'dda' ? 'dda (Hyper-V)' : 'esxi'}</label>`);
+  out.push(`<nav class="switch" aria-label="target">Verdict colours for: ${radios.join('')}</nav>`);
   out.push('<main>');
   out.push('<h2>Verdicts per target</h2>', countsTable(sv));
   if (sv.hostFindings.length) {

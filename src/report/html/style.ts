@@ -3,16 +3,15 @@ import { TARGETS } from '../../checks/finding.js';
 
 const STATUS_COLOR = { assignable: '#1a7f37', warnings: '#bf8700', blocked: '#cf222e', bridge: '#8c959f' } as const;
 
-/** For each target, its radio button selects which data-* attribute colours the squares. */
+/** For each target, its radio button selects which data-* attribute colours the squares (CSS only: no script needed). */
 function verdictRules(): string {
   const rules: string[] = [];
   for (const t of TARGETS) {
     for (const [status, color] of Object.entries(STATUS_COLOR)) {
-      rules.push(`#tgt-${t}:checked~main [data-${t}="${status}"] .vc{fill:${color}}`);
-      rules.push(`#tgt-${t}:checked~main [data-${t}="${status}"] .vb{background:${color}}`);
+      rules.push(`body:has(#tgt-${t}:checked) [data-${t}="${status}"] .vc{fill:${color}}`);
+      rules.push(`body:has(#tgt-${t}:checked) [data-${t}="${status}"] .vb{background:${color}}`);
     }
-    rules.push(`#tgt-${t}:checked~main .col-${t}{font-weight:700;text-decoration:underline}`);
-    rules.push(`#tgt-${t}:checked~.switch label[for="tgt-${t}"]{background:#0969da;color:#fff}`);
+    rules.push(`body:has(#tgt-${t}:checked) main .col-${t}{font-weight:700;text-decoration:underline}`);
   }
   return rules.join('\n');
 }
@@ -29,7 +28,8 @@ table{border-collapse:collapse}td,th{border:1px solid var(--line);padding:3px 8p
 .tgt-radio{position:absolute;opacity:0;width:1px;height:1px}
 .switch{display:flex;gap:6px;align-items:center;margin:12px 0;padding:0;border:0}
 .switch label{border:1px solid #0969da;border-radius:6px;padding:2px 10px;cursor:pointer;color:#0969da}
-.tgt-radio:focus-visible~.switch label{outline:2px dashed #0969da}
+.tgt-radio:checked+label{background:#0969da;color:#fff}
+.tgt-radio:focus-visible+label{outline:2px dashed #0969da;outline-offset:2px}
 .topo-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:6px}
 svg.topology{display:block;font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 svg .edge{fill:none;stroke:#8c959f}

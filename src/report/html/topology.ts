@@ -13,7 +13,7 @@ const ROW = 24;
 const INDENT = 20;
 const LEFT = 12;
 const WIDTH = 1180;
-const NAME_CHARS = 52;
+const NAME_CHARS = 64;
 
 /** Findings that mean the host itself needs the function. */
 export const HOST_CRITICAL: ReadonlySet<FindingCode> = new Set<FindingCode>(['MANAGEMENT_CONTROLLER', 'HOST_BOOT_DISK', 'HOST_CONSOLE', 'HOST_NETWORK']);
@@ -93,7 +93,7 @@ export function renderTopology(sv: Survey): string {
   for (const b of boxes) {
     const x = LEFT + b.depth * INDENT - 6;
     const y = 8 + b.first * ROW;
-    out.push(`<g class="grp grp-${b.kind}"><rect x="${x}" y="${y}" width="${WIDTH - x - 6}" height="${(b.last - b.first + 1) * ROW}" rx="4"/><text x="${WIDTH - 12}" y="${y + 16}" text-anchor="end">${esc(b.label)}</text></g>`);
+    out.push(`<g class="grp grp-${b.kind}"><rect x="${x}" y="${y + 1}" width="${WIDTH - x - 6}" height="${(b.last - b.first + 1) * ROW - 2}" rx="4"/><text x="${WIDTH - 12}" y="${y + 16}" text-anchor="end">${esc(b.label)}</text></g>`);
   }
 
   // Tree lines: from the parent's square down, then across to the child.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { ROOT, fixture } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 export const DL380E = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
@@ -18,7 +19,7 @@ async function run(...args: string[]) {
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
+  return validatedJson({ code, out, err });
 }
 
 /** The oracle: the addresses lspci itself printed (its "BB:DD.F " lines), not our parser's. */

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { ROOT, fixture } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 import { DL380E, HOSTILE, P6T6, hostileInputs, htmlOf, lspciAddresses } from './html-inputs.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -18,7 +19,7 @@ async function run(...args: string[]) {
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
+  return validatedJson({ code, out, err });
 }
 
 /** The text of the one <script type="application/json">, as the HTML parser would end it. */

@@ -5,6 +5,8 @@
  * pages in Chromium.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
@@ -133,5 +135,51 @@ describe('survey --format markdown', () => {
     const listedBlockers = [...r.out.matchAll(/^- `([0-9a-f:.]+)`/gm)].map((m) => m[1]);
     assert.deepEqual(listedBlockers, blocked);
     assert.ok(r.out.length < 16_000, `${r.out.length} characters fit a forum post`);
+  });
+});
+
+describe('survey --format html: IOMMU groups as boxes', () => {
+  const Z440 = fixture('pci/iommu-groups/hp-z440-0eaf57');
+  /** The kernel's groups, as lspci printed them ("IOMMU group: N" under each function). */
+  const kernel = JSON.parse(readFileSync(join(Z440, 'expected.json'), 'utf8')) as { groups: Record<string, string[]> };
+
+  /** Each function of the picture → the label of the box its row lies in (null: in none). */
+  function boxOf(html: string): Map<string, { label: string; kind: string } | null> {
+    const boxes = [...html.matchAll(/<g class="grp grp-(\w+)"><rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" rx="4"\/><text [^>]*>([^<]+)<\/text><\/g>/g)].map((m) => ({ kind: m[1]!, top: Number(m[2]), bottom: Number(m[2]) + Number(m[3]), label: m[4]! }));
+    const out = new Map<string, { label: string; kind: string } | null>();
+    for (const m of html.matchAll(/<a href="#dev-[^"]+" class="node"[^>]*><title>(\S+) [^<]*<\/title><rect class="vc" x="[\d.]+" y="([\d.]+)"/g)) {
+      const y = Number(m[2]) + 5;
+      const b = boxes.find((x) => x.top <= y && y <= x.bottom);
+      out.set(m[1]!, b ? { label: b.label, kind: b.kind } : null);
+    }
+    return out;
+  }
+
+  it("the kernel's groups: every member drawn inside a solid box labelled with its group number", async () => {
+    const html = await htmlOf(['--lspci', join(Z440, 'lspci-vvnn.txt'), '--kernel', '6.8.12-2-pve']);
+    const drawn = boxOf(html);
+    let n = 0;
+    for (const [id, members] of Object.entries(kernel.groups)) {
+      for (const a of members) {
+        assert.deepEqual(drawn.get(a.startsWith('0000:') ? a : `0000:${a}`), { label: `group ${id}`, kind: 'kernel' }, a);
+        n++;
+      }
+    }
+    assert.equal(n, drawn.size, 'every function drawn is in a kernel group');
+  });
+
+  it('without the group lines: predicted boxes (dashed), partitioning the functions as the kernel did', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-nogroups-'));
+    writeFileSync(join(dir, 'lspci.txt'), readFileSync(join(Z440, 'lspci-vvnn.txt'), 'latin1').split('\n').filter((l) => !/^\s*IOMMU group:/.test(l)).join('\n'), 'latin1');
+    const html = await htmlOf(['--lspci', join(dir, 'lspci.txt'), '--kernel', '6.8.12-2-pve']);
+    assert.doesNotMatch(html, /grp-kernel/);
+    const drawn = boxOf(html);
+    const byLabel = new Map<string, string[]>();
+    for (const [a, b] of drawn) {
+      assert.ok(b && b.kind !== 'kernel' && b.label.startsWith('predicted '), `${a}: ${JSON.stringify(b)}`);
+      byLabel.set(b.label, [...(byLabel.get(b.label) ?? []), a]);
+    }
+    const partition = (gs: string[][]) => gs.map((g) => g.map((a) => (a.startsWith('0000:') ? a : `0000:${a}`)).sort().join(' ')).sort();
+    assert.deepEqual(partition([...byLabel.values()]), partition(Object.values(kernel.groups)));
   });
 });

@@ -81,6 +81,16 @@ describe('survey --format html: the DL380e specifics', () => {
     assert.match(html, /<tspan class="addr">0000:01:00\.0<\/tspan> <tspan>[^<]*<\/tspan> <tspan class="mk mk-rmrr">RMRR<\/tspan> <tspan class="mk mk-host">host-critical<\/tspan>/);
     assert.match(html, /<g class="grp grp-(predicted|uncertain)">/);
   });
+  it('an empty slot is marked on the port above it, with its designation and RMRDS_SlotN', async () => {
+    const html = await htmlOf(DL380E);
+    // dmidecode: "Designation: PCI-E Slot 1" … "Bus Address: 0000:06:00.0"; lspci: 00:03.0 has secondary=06.
+    const dmi = readFileSync(join(ROOT, 'examples/hp-proliant-dl380e-gen8/dmidecode.txt'), 'latin1');
+    const slotBus = /Designation: PCI-E Slot 1\n(?:\t.*\n)*?\tBus Address: 0000:([0-9a-f]{2}):00\.0/.exec(dmi)![1];
+    const lspci = readFileSync(join(ROOT, 'examples/hp-proliant-dl380e-gen8/lspci-vvnn.txt'), 'latin1');
+    const port = [...lspci.matchAll(/^([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) [^\n]*\n(?:\t[^\n]*\n)*?\tBus: primary=[0-9a-f]{2}, secondary=([0-9a-f]{2})/gm)].find((m) => m[2] === slotBus)![1];
+    assert.equal(port, '00:03.0');
+    assert.match(html, new RegExp(`<tspan class="addr">0000:${port!.replace('.', '\\.')}</tspan> <tspan>[^<]*</tspan> <tspan class="mk mk-slot mk-empty">slot 1 · PCI-E Slot 1 · RMRDS_Slot1: empty</tspan>`));
+  });
   it('the --target chosen is the one checked, and a bad --format is a usage error', async () => {
     assert.match(await htmlOf(DL380E, 'dda'), /id="tgt-dda" value="dda" checked>/);
     const r = await run('survey', '--format', 'pdf', ...DL380E);

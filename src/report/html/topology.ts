@@ -7,6 +7,7 @@
 import { TARGETS, type FindingCode } from '../../checks/finding.js';
 import type { DeviceReport, Survey } from '../../checks/index.js';
 import type { Device } from '../../host/model.js';
+import { slotsView } from '../slots.js';
 import { cut, deviceId, esc } from './escape.js';
 
 const ROW = 24;
@@ -69,6 +70,13 @@ function slotText(d: Device): string {
 
 export function renderTopology(sv: Survey): string {
   const rows = treeRows(sv);
+  // Empty slots are marked on the port whose secondary bus SMBIOS names: where a card would go.
+  const emptyAt = new Map<string, string[]>();
+  for (const s of slotsView(sv.host).slots) {
+    if (s.functions.length > 0 || !s.port) continue;
+    const what = `slot ${s.physical ?? '?'}${s.designation ? ` · ${cut(s.designation, 24)}` : ''}${s.hpeRmrdsSlot ? ` · ${s.hpeRmrdsSlot}` : ''}: empty`;
+    emptyAt.set(s.port, [...(emptyAt.get(s.port) ?? []), what]);
+  }
   const index = new Map(rows.map((r, i) => [r.report.device.address, i]));
   const height = rows.length * ROW + 16;
   const out: string[] = [];
@@ -116,6 +124,7 @@ export function renderTopology(sv: Survey): string {
     if ([...HOST_CRITICAL].some((c) => codes.has(c))) marks.push('<tspan class="mk mk-host">host-critical</tspan>');
     const slot = slotText(d);
     if (slot) marks.push(`<tspan class="mk mk-slot">${esc(slot)}</tspan>`);
+    for (const e of emptyAt.get(d.address) ?? []) marks.push(`<tspan class="mk mk-slot mk-empty">${esc(e)}</tspan>`);
     const tip = TARGETS.map((t) => `${t} ${d.isBridge || d.isHostBridge ? 'bridge' : r.report.verdicts[t].status}${r.report.verdicts[t].reasons.length ? ` (${r.report.verdicts[t].reasons.join(', ')})` : ''}`).join('; ');
     out.push(
       `<a href="#${deviceId(d.address)}" class="node" ${verdictAttrs(r.report)}><title>${esc(`${d.address} ${d.name}: ${tip}`)}</title>` +

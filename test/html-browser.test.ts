@@ -21,7 +21,7 @@ declare const document: any;
 declare const window: any;
 declare function getComputedStyle(e: any): { fill: string };
 
-const CHROMIUM = process.env.CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const CHROMIUM = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p));
 const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
 const artifacts = process.env.ASSIGNABLE_ARTIFACTS ? (mkdirSync(process.env.ASSIGNABLE_ARTIFACTS, { recursive: true }), process.env.ASSIGNABLE_ARTIFACTS) : mkdtempSync(join(tmpdir(), 'assignable-artifacts-'));

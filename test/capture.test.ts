@@ -19,6 +19,7 @@ import { readLiveHost } from '../src/sources/live.js';
 import { memFs } from '../src/sources/memfs.js';
 import { readTar, writeTar, type TarEntry } from '../src/sources/tar.js';
 import { ROOT, fixture, fixtureBytes, fixtureFiles, fixtureText } from './helpers.js';
+import { assertValidDocument, validatedJson } from './json-schema.js';
 import { dmidecodeDumpBin } from '../src/firmware/dumps.js';
 import { redactSmbios } from '../src/firmware/smbios/redact.js';
 import { DecodeError } from '../src/firmware/errors.js';
@@ -33,13 +34,13 @@ async function run(...args: string[]) {
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s), outBytes: (b) => void (out += Buffer.from(b).toString('latin1')) });
-  return { code, out, err };
+  return validatedJson({ code, out, err });
 }
 
 /** The built CLI as a child with a hard kill: a regression that hangs fails instead of hanging the suite. */
 function runChild(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
-  return { code: r.status, err: r.stderr, out: r.stdout, signal: r.signal };
+  return validatedJson({ code: r.status, err: r.stderr, out: r.stdout, signal: r.signal });
 }
 
 function assertOneLineError(r: { code: number | null; err: string; signal?: NodeJS.Signals | null }, codes: number[], re: RegExp) {
@@ -234,6 +235,7 @@ describe('collect --redact leaves nothing identifying (issue 7 point 10)', () =>
     const red = archiveOf(host.root, true, LSPCI_TEXT);
     assert.deepEqual(markerHits(red.tar), []);
     const manifest = JSON.parse(new TextDecoder().decode(red.files.get(MANIFEST_NAME)));
+    assertValidDocument(manifest, MANIFEST_NAME);
     assert.equal(manifest.redacted, true);
     assert.deepEqual(manifest.notes, []);
     assert.deepEqual(manifest.keptOemStrings, ['type 203 (handle 0xf007) string 1']);
@@ -270,6 +272,7 @@ describe('collect --redact leaves nothing identifying (issue 7 point 10)', () =>
     assert.ok(!red.tar.includes(Buffer.from('UNDECODABLE-SERIAL-MARK')));
     assert.ok(!red.files.has('sys/firmware/dmi/tables/DMI') && !red.files.has('dmidecode.bin'));
     const manifest = JSON.parse(new TextDecoder().decode(red.files.get(MANIFEST_NAME)));
+    assertValidDocument(manifest, MANIFEST_NAME);
     assert.ok(manifest.notes.some((n: string) => /SMBIOS not copied: it does not decode/.test(n)), manifest.notes.join('\n'));
     assert.equal(manifest.redacted, true);
   });

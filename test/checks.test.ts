@@ -12,13 +12,14 @@ import { EXIT } from '../src/cli/exit.js';
 import { readBootFacts } from '../src/sources/boot.js';
 import { treeFs } from '../src/sources/fs.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 async function run(...args: string[]) {
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s), outBytes: (b) => void (out += Buffer.from(b).toString('latin1')) });
-  return { code, out, err };
+  return validatedJson({ code, out, err });
 }
 
 interface J {

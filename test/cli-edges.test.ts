@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../src/cli/exit.js';
 import { fixture, ROOT } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 
 const bin = join(ROOT, 'dist/cli/main.js');
 const built = existsSync(bin);
@@ -22,7 +23,7 @@ let dir = '';
 
 function cli(args: string[], input?: Buffer | string) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
+  return validatedJson({ code: r.status, out: r.stdout, err: r.stderr, signal: r.signal });
 }
 
 /** One line on stderr, naming `file`, no stack, no "internal error". */

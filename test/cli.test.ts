@@ -17,6 +17,7 @@ import { realFs, type Fs } from '../src/sources/fs.js';
 import { VERSION } from '../src/version.js';
 import { dslInt, parseDsl } from './oracle/iasl-dsl.js';
 import { ROOT, fixture, fixtureFiles, fixtureText } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 
 function capture() {
   let out = '';
@@ -27,7 +28,7 @@ function capture() {
 async function run(...args: string[]) {
   const c = capture();
   const code = await main(args, c.io);
-  return { code, out: c.out, err: c.err };
+  return validatedJson({ code, out: c.out, err: c.err });
 }
 
 function tempRoot(tables: Record<string, string> = {}): string {

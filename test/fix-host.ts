@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseAcpiTable } from '../src/firmware/acpi/table.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
 import { fixtureBytes, fixtureText } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { main } from '../src/cli/main.js';
 
@@ -133,7 +134,7 @@ export async function runWithEnv(args: string[], env: Record<string, string> = {
   let err = '';
   try {
     const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-    return { code, out, err };
+    return validatedJson({ code, out, err });
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

@@ -16,6 +16,7 @@ import { EXIT } from '../src/cli/exit.js';
 import { runSupervised } from '../src/remedies/runner.js';
 import { StateDir } from '../src/remedies/write.js';
 import { ROOT } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 import { CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
@@ -27,7 +28,7 @@ const run = runWithEnv;
 /** The real CLI as its own process (a crash must kill the process, not the test). */
 function child(args: string[], env: Record<string, string>) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+  return validatedJson({ code: r.status, signal: r.signal, out: r.stdout, err: r.stderr });
 }
 
 const env = (h: HpeHost, more: Record<string, string> = {}) => ({ CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, ASSIGNABLE_TEST_HOST_ROOT: h.root, ...more });

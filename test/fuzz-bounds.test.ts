@@ -16,6 +16,7 @@ import { DecodeError } from '../src/firmware/errors.js';
 import { decodeSmbiosFile } from '../src/firmware/smbios/index.js';
 import { SMBIOS_MAX_STRUCTURES, walkStructures } from '../src/firmware/smbios/table.js';
 import { fixtureBytes, fixtureFiles, ROOT } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 
 const BIG = 63 * 1024 * 1024;
 const BIN = join(ROOT, 'dist/cli/main.js');
@@ -46,6 +47,7 @@ function cli(args: string[]): { status: number | null; stderr: string; stdout: s
   const r = spawnSync(TIME, ['-f', '%M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const lines = r.stderr.trimEnd().split('\n');
   const rssKb = Number(lines.pop());
+  validatedJson({ out: r.stdout });
   return { status: r.status, stderr: lines.filter((l) => !l.startsWith('Command exited')).join('\n'), stdout: r.stdout, rssMb: rssKb / 1024 };
 }
 

@@ -14,6 +14,7 @@ import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
+import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -23,7 +24,7 @@ async function run(...args: string[]) {
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s), outBytes: (b) => void (out += Buffer.from(b).toString('latin1')) });
-  return { code, out, err };
+  return validatedJson({ code, out, err });
 }
 
 /** A survey of the DL380e capture: its iLO functions are host-critical whatever the options, so exit 1. */

@@ -1,5 +1,7 @@
 /** `survey`, `explain`, `slots`: read a host (live or captured), run the checks, report. */
 import { renderGroups } from '../report/groups.js';
+import { renderHtml } from '../report/html/index.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { join } from 'node:path';
 import { TARGETS, type Target } from '../checks/finding.js';
 import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
@@ -45,7 +47,11 @@ export interface SurveyOptions extends HostSourceOptions {
   groups?: boolean;
   /** explain --target dda: the VM to assign to. */
   vm?: string;
+  /** survey: text (default), json, html or markdown. */
+  format?: string;
 }
+
+const FORMATS = ['text', 'json', 'html', 'markdown'] as const;
 
 /** --class names → the base class (2 hex digits) or class/sub-class (4) they stand for. */
 export const CLASS_NAMES: Record<string, string[]> = {
@@ -169,7 +175,12 @@ export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): Exi
   const full = runSurvey(loadHost(o, fs));
   const filtered = filterSurvey(full, o);
   const sv = filtered ?? full;
-  if (o.json) io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
+  const format = o.format ?? (o.json ? 'json' : 'text');
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${o.format}: choose ${FORMATS.join(', ')}`);
+  if (o.json && format !== 'json') throw new UsageError(`--json and --format ${format}: choose one`);
+  if (format === 'html') io.out(renderHtml(sv, t));
+  else if (format === 'markdown') io.out(renderMarkdown(sv, t));
+  else if (format === 'json') io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
   else if (o.groups) io.out(renderGroups(full, t));
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
   return surveyExit(sv, t, o.all ?? false, filtered !== null);

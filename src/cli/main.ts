@@ -84,6 +84,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--class <c>', 'only this PCI class: hex (03, 0300) or gpu, nic, storage, nvme, usb, audio…')
       .option('--groups', 'one block per IOMMU group: the kernel\'s, or predicted from config space when the capture has none')
       .option('--json', 'machine-readable output (docs/json.md)')
+      .option('--format <f>', 'text (default), json (= --json), html (one self-contained page) or markdown (a forum post)')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (o: SurveyOptions) => {
     code = await guarded(io, () => runSurveyCommand(io, o));

@@ -33,7 +33,7 @@ export function slotLabel(d: Device): string {
 const short = (a: string) => (a.startsWith('0000:') ? a.slice(5) : a);
 
 /** The kernel's group number; else the predicted group, "p" and its lowest address ("p?" when uncertain). */
-function groupLabel(d: Device, host: Host): string {
+export function groupLabel(d: Device, host: Host): string {
   if (d.iommuGroup !== undefined) return d.iommuGroup === null ? 'none' : String(d.iommuGroup);
   const p = host.predicted.byDevice.get(d.address);
   if (!p) return host.predicted.uncovered.includes(d.address) ? 'none' : '?';
@@ -42,7 +42,7 @@ function groupLabel(d: Device, host: Host): string {
 
 const GROUP_WIDTH = 10;
 
-function hostLine(sv: Survey): string[] {
+export function hostLine(sv: Survey): string[] {
   const h = sv.host;
   const sys = h.system ? `${h.system.manufacturer ?? ''} ${h.system.product ?? ''}`.trim() : h.system === null ? 'no SMBIOS' : 'system unknown';
   const kernel = h.kernel ? `kernel ${h.kernel.release}` : 'kernel unknown';

@@ -66,8 +66,13 @@ function readSerial(tasks: Task[], pciIds: string | undefined, tick: (n: number)
 
 /** The same reads in `jobs` worker threads; a worker that dies leaves its tasks as error entries. */
 function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, tick: (n: number) => void): Promise<Read> {
-  // Under tsx (the tests) this module is the .ts source; built, it is .js.
-  const url = new URL(import.meta.url.endsWith('.ts') ? './fleet-worker.ts' : './fleet-worker.js', import.meta.url);
+  // Under tsx (the tests) this module is the .ts source: the worker registers tsx first.
+  const source = import.meta.url.endsWith('.ts');
+  const url = new URL(source ? './fleet-worker.ts' : './fleet-worker.js', import.meta.url);
+  const spawn = () =>
+    source
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: { pciIds } })
+      : new Worker(url, { workerData: { pciIds } });
   const size = Math.max(1, Math.min(CHUNK_MAX, Math.ceil(tasks.length / (jobs * 8))));
   const chunks: Task[][] = [];
   for (let i = 0; i < tasks.length; i += size) chunks.push(tasks.slice(i, i + size));
@@ -75,7 +80,7 @@ function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, t
   return new Promise((resolve) => {
     let live = 0;
     const start = () => {
-      const w = new Worker(url, { workerData: { pciIds } });
+      const w = spawn();
       live++;
       let current: Task[] | null = null;
       const next = () => {
@@ -172,10 +177,10 @@ export async function runFleet(io: Io, inputs: string[], o: FleetOptions, progre
     // Redrawn at most ten times a second: a terminal line, not a log.
     if (now - shown < 100 && done < found.tasks.length) return;
     shown = now;
-    process.stderr.write(`\rfleet: ${done}/${found.tasks.length} inputs read`);
+    io.err(`\rfleet: ${done}/${found.tasks.length} inputs read`);
   };
   const read = threads > 1 ? await readParallel(found.tasks, threads, o.pciIds, tick) : readSerial(found.tasks, o.pciIds, tick);
-  if (progress) process.stderr.write('\r\x1b[K');
+  if (progress) io.err("\r\x1b[K");
 
   const errors = [...found.errors, ...read.errors];
   const hosts = oneRowPerHost(read.hosts);

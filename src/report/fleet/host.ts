@@ -129,10 +129,11 @@ export function hostFromSurveyJson(doc: unknown, id: string, source: string): Fl
   all.forEach((x, i) => {
     const f = `devices[${i}]`;
     const o = obj(x, f);
-    if (boolOrNull(o.hidden, `${f}.hidden`) === true) return;
+    // Hidden devices (bridges, chipset internals) are not counted, but are checked as the others.
+    const hidden = boolOrNull(o.hidden, `${f}.hidden`) === true;
     const slot = o.slot === null || o.slot === undefined ? null : obj(o.slot, `${f}.slot`);
     const physical = slot && slot.physical !== null && slot.physical !== undefined ? int(slot.physical, `${f}.slot.physical`) : null;
-    devices.push({
+    const dev: FleetDevice = {
       address: str(o.address, `${f}.address`),
       vendorId: int(o.vendorId, `${f}.vendorId`),
       deviceId: int(o.deviceId, `${f}.deviceId`),
@@ -140,7 +141,8 @@ export function hostFromSurveyJson(doc: unknown, id: string, source: string): Fl
       classCode: int(o.classCode, `${f}.classCode`),
       slot: slot?.embedded === true ? null : physical,
       verdicts: verdicts(o.verdicts, `${f}.verdicts`),
-    });
+    };
+    if (!hidden) devices.push(dev);
   });
   return {
     id,

@@ -32,11 +32,12 @@ export function renderFleetText(s: FleetSummary): string {
   const out: string[] = [];
   out.push(`${s.inputs.hosts} host(s) summarised${s.inputs.failed ? `, ${s.inputs.failed} input(s) could not be read (listed at the end)` : ''}; verdicts for ${t}.`);
   out.push('');
-  out.push(`${pad('HOST', 24)} ${pad('MODEL', 28)} ${pad('BIOS', 20)} ${pad('IOMMU', 20)} ${'OK'.padStart(4)} ${'WARN'.padStart(4)} ${'BLKD'.padStart(4)}  BLOCKERS`);
+  const w = Math.min(40, Math.max(4, ...s.hosts.map((h) => h.id.length)));
+  out.push(`${pad('HOST', w)} ${pad('MODEL', 28)} ${pad('BIOS', 20)} ${pad('IOMMU', 20)} ${'OK'.padStart(4)} ${'WARN'.padStart(4)} ${'BLKD'.padStart(4)}  BLOCKERS`);
   for (const h of s.hosts) {
     const c = h.counts[t];
     const codes = [...new Set([...h.blockers.host, ...h.blockers.devices.flatMap((d) => d.reasons)])];
-    out.push(`${pad(printable(h.id), 24)} ${pad(printable(modelText(h)), 28)} ${pad(printable(biosText(h)), 20)} ${pad(iommuText(h), 20)} ${String(c.assignable).padStart(4)} ${String(c.warnings).padStart(4)} ${String(c.blocked).padStart(4)}  ${codes.join(', ') || '-'}`);
+    out.push(`${pad(printable(h.id), w)} ${pad(printable(modelText(h)), 28)} ${pad(printable(biosText(h)), 20)} ${pad(iommuText(h), 20)} ${String(c.assignable).padStart(4)} ${String(c.warnings).padStart(4)} ${String(c.blocked).padStart(4)}  ${codes.join(', ') || '-'}`);
   }
   if (s.models.length) {
     out.push('');

@@ -135,7 +135,7 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
       writeFileSync(join(work, 'known_hosts'), knownHosts.join('\n') + '\n');
       writeFileSync(join(work, 'inventory.ini'), inventory.join('\n') + '\n');
       const out = join(work, 'out');
-      const vars = { assignable_packages: tarballs, assignable_fetch_dir: out, assignable_fleet_command: [process.execPath, join(ROOT, 'dist/cli/main.js')], assignable_fleet_formats: ['text', 'json', 'prom'] };
+      const vars = { assignable_package_dir: pkgs, assignable_fetch_dir: out, assignable_fleet_command: [process.execPath, join(ROOT, 'dist/cli/main.js')], assignable_fleet_formats: ['text', 'json', 'prom'] };
       const env = { ...process.env, ANSIBLE_ROLES_PATH: join(ROOT, 'ansible/roles'), ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_RETRY_FILES_ENABLED: 'False', ANSIBLE_LOCAL_TEMP: join(work, 'ansible-local'), ANSIBLE_REMOTE_TEMP: join(work, 'ansible-remote') };
       const play = spawnSync('ansible-playbook', ['-i', join(work, 'inventory.ini'), join(ROOT, 'ansible/playbooks/fleet.yml'), '-e', JSON.stringify(vars)], { env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
       assert.equal(play.status, 0, `ansible-playbook (${play.signal ?? play.status}):\n${play.stdout.slice(-6000)}\n${play.stderr.slice(-2000)}`);
@@ -145,7 +145,8 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
       // The summary: every host, each with what its own input says.
       const doc = JSON.parse(readFileSync(join(out, 'fleet.json'), 'utf8'));
       const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/fleet.schema.json'), 'utf8')));
-      assert.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 5)));
+      const ok: boolean = validate(doc as unknown);
+      assert.ok(ok, JSON.stringify(validate.errors?.slice(0, 5)));
       assert.deepEqual(doc.hosts.map((h: { id: string }) => h.id).sort(), ['fleet-a', 'fleet-b', 'localhost']);
       assert.deepEqual(doc.errors, []);
       for (const [host, dump] of Object.entries(dumps)) {

@@ -24,6 +24,7 @@ import { realFs } from '../src/sources/fs.js';
 import { writeTar } from '../src/sources/tar.js';
 import { ROOT, fixture, fixtureFiles, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
+import { buildSmbios, parseDump } from './smbios-plant.js';
 
 function io() {
   let out = '';
@@ -322,5 +323,50 @@ describe('fleet progress', () => {
     const pipe = io();
     await runFleet(pipe.io, [join(dir, 'inputs', 'surveys')], {}, false);
     assert.equal(pipe.err, '');
+  });
+});
+
+describe('fleet: model and BIOS from the capture\'s SMBIOS', () => {
+  it('as dmidecode reads the same dump', async (t) => {
+    const dmidecode = ['/usr/sbin/dmidecode', '/sbin/dmidecode'].find((p) => existsSync(p));
+    if (!dmidecode) return t.skip('dmidecode is not installed (apt install dmidecode)');
+    const dumpFile = fixture('smbios/raw', 'dell-poweredge-r630-gosmbios.dump');
+    const field = (type: string, name: string) => {
+      const r = spawnSync(dmidecode, ['--from-dump', dumpFile, '-t', type], { encoding: 'latin1' });
+      const m = new RegExp(`^\\s+${name}: (.*)$`, 'm').exec(r.stdout);
+      assert.ok(m, `dmidecode -t ${type} ${name}`);
+      return m[1]!.trim();
+    };
+    const { ep, structures } = parseDump(new Uint8Array(readFileSync(dumpFile)));
+    const smbios = buildSmbios(ep, structures);
+    const root = sysfsTreeFromDump(fixtureText('pci/pciutils-tests', DUMPS[0]!), { kernel: '6.8.0', cmdline: 'quiet' });
+    mkdirSync(join(root, 'sys/firmware/dmi/tables'), { recursive: true });
+    writeFileSync(join(root, 'sys/firmware/dmi/tables/smbios_entry_point'), smbios.ep);
+    writeFileSync(join(root, 'sys/firmware/dmi/tables/DMI'), smbios.table);
+    const d = mkdtempSync(join(tmpdir(), 'assignable-fleet-bios-'));
+    const c = collect(root, realFs, { redact: false, toolVersion: 'test', created: '2026-01-01T00:00:00Z' });
+    writeFileSync(join(d, 'r630.tar.gz'), gzipSync(writeTar(c.entries)));
+    const doc = JSON.parse((await run('fleet', d, '--json')).out);
+    valid(doc);
+    const h = doc.hosts[0];
+    assert.deepEqual(h.bios, { vendor: field('0', 'Vendor'), version: field('0', 'Version'), date: field('0', 'Release Date') });
+    assert.deepEqual(h.model, { manufacturer: field('1', 'Manufacturer'), product: field('1', 'Product Name') });
+    assert.match((await run('fleet', d)).out, new RegExp(`${field('1', 'Product Name')}.*${field('0', 'Version')}`));
+  });
+});
+
+describe('fleet: one row per host', () => {
+  it('a capture and a survey document of the same host make one row, the capture\'s; two documents of one name stay two hosts', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'assignable-fleet-dup-'));
+    const name = DUMPS[0]!.replace('.dump.txt', '');
+    copyFileSync(join(dir, 'inputs', 'captures', `${name}.tar.gz`), join(d, 'h1.tar.gz'));
+    writeFileSync(join(d, 'h1.survey.json'), (await run('survey', '--json', '--capture', join(d, 'h1.tar.gz'))).out);
+    const one = JSON.parse((await run('fleet', d, '--json')).out);
+    assert.deepEqual(one.hosts.map((h: { id: string; kind: string }) => [h.id, h.kind]), [['h1', 'capture']]);
+    const d2 = mkdtempSync(join(tmpdir(), 'assignable-fleet-dup-'));
+    copyFileSync(join(d, 'h1.survey.json'), join(d2, 'h1.survey.json'));
+    const two = JSON.parse((await run('fleet', join(d, 'h1.survey.json'), join(d2, 'h1.survey.json'), '--json')).out);
+    assert.equal(two.hosts.length, 2);
+    assert.deepEqual(two.hosts.map((h: { source: string }) => h.source).sort(), [join(d, 'h1.survey.json'), join(d2, 'h1.survey.json')].sort());
   });
 });

@@ -163,6 +163,8 @@ export async function runFleet(io: Io, inputs: string[], o: FleetOptions, progre
   }
   if (inputs.length === 0) throw new UsageError('fleet: name the captures, survey JSON documents, directories or archives to read');
 
+  // A pci.ids the user named must be readable: said once here, not by every worker.
+  if (o.pciIds !== undefined) nameLookup({ pciIds: o.pciIds });
   const found = findInputs(inputs);
   if (found.tasks.length === 0 && found.errors.length === 0) throw new UsageError(`fleet: no captures (.tar.gz, capture directories) or survey JSON documents (.json) under ${inputs.join(', ')}`);
   const heavy = found.tasks.filter((t) => t.kind !== 'survey-json').length;

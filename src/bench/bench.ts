@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchSyntheticHosts } from './synthetic-bench.js';
+import { fleetBench } from './fleet-bench.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -70,6 +71,8 @@ function bench(title: string, ours: () => Run, theirs: () => Run, theirName: str
 
 function main(): void {
   process.stdout.write(`assignable benchmark — ${RUNS} runs each, median wall time, on this machine\n\n`);
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === 'fleet') fleetBench(ROOT);
+  if (process.env.BENCH_ONLY === 'fleet') return;
   if (!existsSync('/usr/bin/time')) {
     process.stdout.write('GNU time (/usr/bin/time) is needed: apt install time\n');
     process.exitCode = 1;

@@ -9,6 +9,7 @@ import { runCollect, type CollectCliOptions } from './collect-command.js';
 import { runFix, type FixOptions } from './fix-command.js';
 import { runConrepDecode, runConrepDiff, runConrepLint } from './conrep-command.js';
 import { runWindowsProbe } from './windows-probe-command.js';
+import { runFleet, type FleetOptions } from './fleet-command.js';
 import { VERSION } from '../version.js';
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
@@ -174,6 +175,22 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .description('print the read-only PowerShell probe for a Windows Hyper-V host; its JSON output is read by --capture')
     .action(async () => {
       code = await guarded(io, () => runWindowsProbe(io));
+    });
+
+  program
+    .command('fleet')
+    .description('many hosts, one summary: captures (.tar.gz or directories) and survey --json documents, given as files, directories or archives')
+    .argument('<inputs...>', 'captures, survey JSON documents, directories (walked) or tar archives of them')
+    .option('--format <f>', 'text, json (assignable/fleet/v1), html or prom (Prometheus textfile collector)', 'text')
+    .option('--json', 'the same as --format json')
+    .option('-o, --output <file>', 'write here, atomically (a temp file in the same directory, then renamed)')
+    .option('--target <t>', 'vfio, dda or esxi: the target of the blockers and of --device/--slot', 'vfio')
+    .option('--device <d>', 'the hosts where this device is assignable: vendor:device ids (10de:1db6), an address or part of a name')
+    .option('--slot <n>', 'the hosts where the device in this physical slot is assignable')
+    .option('--jobs <n>', 'worker threads (default: 2 from 200 captures on, else 1)')
+    .option('--pci-ids <file>', 'pci.ids for device names (default: the system\'s)')
+    .action(async (inputs: string[], o: FleetOptions) => {
+      code = await guarded(io, () => runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
     });
 
   try {

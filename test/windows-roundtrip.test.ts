@@ -45,3 +45,17 @@ describe('probe outputs read back through --capture', () => {
     assert.ok(sv.devices.every((r) => !r.findings.some((x) => x.code === 'DDA_FIRMWARE_KEPT_PCIE_CONTROL')));
   });
 });
+
+describe('the probe outputs follow their schema (docs/schema/windows-probe-v1.schema.json)', () => {
+  it('each of the five validates; a document without pciDevices does not', async () => {
+    const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+    const schema = JSON.parse(readFileSync(fixture('..', '..', 'docs', 'schema', 'windows-probe-v1.schema.json'), 'utf8'));
+    const validate = new Ajv2020({ strict: true }).compile(schema);
+    for (const f of files) {
+      const b = readFileSync(fixture(OUT, f));
+      const doc = JSON.parse(b[0] === 0xff && b[1] === 0xfe ? b.subarray(2).toString('utf16le') : b.toString('utf8'));
+      assert.ok(validate(doc), `${f}: ${JSON.stringify(validate.errors)}`);
+    }
+    assert.equal(validate({ schema: 'assignable/windows-probe/v1', errors: [] }), false);
+  });
+});

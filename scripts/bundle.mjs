@@ -7,10 +7,13 @@
  */
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `--outdir DIR` writes there instead of dist/ (the tests bundle the sources as they are). */
+const at = process.argv.indexOf('--outdir');
+const OUT = at > 0 ? resolve(process.argv[at + 1]) : join(ROOT, 'dist');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 /** The oldest Node the package declares (engines ">=18.19"): the syntax esbuild may emit. */
 const nodeTarget = 'node' + /(\d+(?:\.\d+)*)/.exec(pkg.engines.node)[1];
@@ -34,14 +37,14 @@ const outputs = [
   // commander is CommonJS and requires Node's own modules: give the ES module a require().
   {
     format: 'esm',
-    outfile: 'dist/assignable.mjs',
+    outfile: join(OUT, 'assignable.mjs'),
     banner: { js: "import { createRequire as __assignableRequire } from 'node:module';\nconst require = __assignableRequire(import.meta.url);" },
   },
   // The single executable runs CommonJS only (Node 20's SEA); nothing in src needs import.meta then.
-  { format: 'cjs', outfile: 'dist/assignable.cjs' },
+  { format: 'cjs', outfile: join(OUT, 'assignable.cjs') },
 ];
 for (const o of outputs) {
   const r = await build({ ...common, ...o });
   const bytes = Object.values(r.metafile.outputs)[0].bytes;
-  process.stdout.write(`${o.outfile}: ${bytes} bytes (${nodeTarget})\n`);
+  process.stdout.write(`${relative(process.cwd(), o.outfile)}: ${bytes} bytes (${nodeTarget})\n`);
 }

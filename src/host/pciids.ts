@@ -1,36 +1,64 @@
 /**
- * The pci.ids database (pciutils/hwdata): "vvvv  Vendor", "\tdddd  Device". Parsed lazily
- * per vendor, so looking up a few devices does not cost parsing 30k lines eagerly.
+ * The pci.ids database (pciutils/hwdata): "vvvv  Vendor", "\tdddd  Device", "\t\tssss ssss  Subsystem".
+ * Only the vendors looked up are parsed: a vendor's line is found by searching the text for it
+ * (vendor lines are the only ones that start a line with four hex digits and two blanks), and
+ * its block is read up to the next line that is not part of it. A survey names a few dozen
+ * devices of a handful of vendors; splitting and scanning all 40,000 lines cost more than the rest.
  */
 import type { NameLookup } from './build.js';
 
-export function pciIdsLookup(text: string): NameLookup {
-  const vendors = new Map<number, { name: string; start: number; end: number }>();
-  const lines = text.split('\n');
-  let cur: { name: string; start: number; end: number } | null = null;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.startsWith('C ')) break; // the class section ends the vendor list
-    if (l.length > 6 && l[4] === ' ' && /^[0-9a-f]{4}$/.test(l.slice(0, 4))) {
-      if (cur) cur.end = i;
-      cur = { name: l.slice(4).trim(), start: i + 1, end: lines.length };
-      vendors.set(parseInt(l.slice(0, 4), 16), cur);
+interface Vendor {
+  name: string;
+  devices: Map<number, string>;
+}
+
+/** Where the vendor list ends: the device classes ("C 03  Display controller") follow it. */
+function classSectionStart(text: string): number {
+  const at = text.indexOf('\nC ');
+  return at < 0 ? text.length : at;
+}
+
+/** The offset of vendor `hex`'s line, or -1 (IDs are unique: the first match is the one). */
+function vendorLine(text: string, hex: string, end: number): number {
+  const key = `${hex}  `;
+  if (text.startsWith(key)) return 0;
+  const at = text.indexOf(`\n${key}`);
+  return at >= 0 && at < end ? at + 1 : -1;
+}
+
+const HEX4 = /^[0-9a-f]{4}$/;
+
+function parseVendor(text: string, start: number, end: number): Vendor {
+  let eol = text.indexOf('\n', start);
+  if (eol < 0 || eol > end) eol = end;
+  const name = text.slice(start + 4, eol).trim();
+  const devices = new Map<number, string>();
+  // The block: device lines (one tab), subsystem lines (two tabs) and comments, up to the next vendor.
+  for (let at = eol + 1; at < end; ) {
+    let next = text.indexOf('\n', at);
+    if (next < 0 || next > end) next = end;
+    const c = text[at];
+    if (c !== '\t' && c !== '#' && at !== next && text[at] !== '\r') break;
+    if (c === '\t' && text[at + 1] !== '\t') {
+      const id = text.slice(at + 1, at + 5);
+      if (HEX4.test(id) && (text[at + 5] === ' ' || text[at + 5] === '\t')) devices.set(parseInt(id, 16), text.slice(at + 5, next).trim());
     }
+    at = next + 1;
   }
-  const devices = new Map<number, Map<number, string>>();
+  return { name, devices };
+}
+
+export function pciIdsLookup(text: string): NameLookup {
+  const end = classSectionStart(text);
+  const vendors = new Map<number, Vendor | null>();
   return (vendorId, deviceId) => {
-    const v = vendors.get(vendorId);
-    if (!v) return { vendor: null, device: null };
-    let d = devices.get(vendorId);
-    if (!d) {
-      d = new Map();
-      for (let i = v.start; i < v.end; i++) {
-        const l = lines[i]!;
-        const m = /^\t([0-9a-f]{4})\s+(.*)$/.exec(l);
-        if (m) d.set(parseInt(m[1]!, 16), m[2]!.trim());
-      }
-      devices.set(vendorId, d);
+    let v = vendors.get(vendorId);
+    if (v === undefined) {
+      const at = vendorLine(text, vendorId.toString(16).padStart(4, '0'), end);
+      v = at < 0 ? null : parseVendor(text, at, end);
+      vendors.set(vendorId, v);
     }
-    return { vendor: v.name, device: d.get(deviceId) ?? null };
+    if (!v) return { vendor: null, device: null };
+    return { vendor: v.name, device: v.devices.get(deviceId) ?? null };
   };
 }

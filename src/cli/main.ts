@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit.js';
-import { guarded, stdio, type Io } from './run.js';
+import { guarded, stdio, UsageError, type Io } from './run.js';
 // Each command's module is imported when that command runs (below), not at start-up: a
 // survey does not pay for the DMAR renderers, and nothing but conrep/fix loads the XML parser.
 import type { FirmwareOptions } from './firmware-commands.js';
@@ -19,6 +19,23 @@ const hostCommands = () => import('./host-commands.js');
 const collectCommand = () => import('./collect-command.js');
 const fixCommand = () => import('./fix-command.js');
 const conrepCommand = () => import('./conrep-command.js');
+
+/**
+ * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
+ * line, as head(1) does; the exit status is the highest of theirs. One file (or none: this host)
+ * prints exactly what it always did.
+ */
+async function eachFile(io: Io, files: string[], o: FirmwareOptions, run: (file: string | undefined) => Promise<ExitCode>): Promise<ExitCode> {
+  if (files.length <= 1) return guarded(io, () => run(files[0]));
+  if (o.json) return guarded(io, () => Promise.reject(new UsageError('--json takes one file (one JSON document); run once per file')));
+  let worst: ExitCode = EXIT.OK;
+  for (const [i, file] of files.entries()) {
+    io.out(`${i === 0 ? '' : '\n'}==> ${file} <==\n`);
+    const c = await guarded(io, () => run(file));
+    if (c > worst) worst = c;
+  }
+  return worst;
+}
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
@@ -51,23 +68,23 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   program
     .command('dmar')
     .description('decode the ACPI DMAR table (Intel VT-d): remapping units, RMRRs and their device scopes')
-    .argument('[file]', 'raw table (sysfs, acpixtract, acpidump -b) or acpidump text; "-" reads stdin; default: this host')
+    .argument('[files...]', 'raw table (sysfs, acpixtract, acpidump -b) or acpidump text; "-" reads stdin; default: this host; several are decoded one after another, each under a "==> FILE <==" line')
     .option('--json', 'machine-readable output (docs/json.md)')
     .option('--fields', 'every field with its offset, in the layout of iasl -d')
     .option(...rootOption)
-    .action(async (file: string | undefined, o: FirmwareOptions) => {
-      code = await guarded(io, async () => (await firmwareCommands()).runDmar(io, file, o));
+    .action(async (files: string[], o: FirmwareOptions) => {
+      code = await eachFile(io, files, o, async (file) => (await firmwareCommands()).runDmar(io, file, o));
     });
 
   program
     .command('ivrs')
     .description('decode the ACPI IVRS table (AMD-Vi): IOMMUs, device entries and IVMD memory ranges')
-    .argument('[file]', 'raw table or acpidump text; "-" reads stdin; default: this host')
+    .argument('[files...]', 'raw table or acpidump text; "-" reads stdin; default: this host; several are decoded one after another, each under a "==> FILE <==" line')
     .option('--json', 'machine-readable output (docs/json.md)')
     .option('--fields', 'every field with its offset, in the layout of iasl -d')
     .option(...rootOption)
-    .action(async (file: string | undefined, o: FirmwareOptions) => {
-      code = await guarded(io, async () => (await firmwareCommands()).runIvrs(io, file, o));
+    .action(async (files: string[], o: FirmwareOptions) => {
+      code = await eachFile(io, files, o, async (file) => (await firmwareCommands()).runIvrs(io, file, o));
     });
 
   program

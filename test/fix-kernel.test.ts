@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT } from '../src/cli/exit.js';
 import { ROOT } from './helpers.js';
+import { cliScript } from './cli-bin.js';
 import { CARD, hpeHost, type HpeHost, runWithEnv } from './fix-host.js';
 
 const run = runWithEnv;
@@ -180,12 +181,12 @@ describe('the kernel remedy under kill -9 and write faults', () => {
     it(`apply killed ${step}: the file is as far as the step got, a record says so, rollback restores byte-exact`, () => {
       const { h, env, tools } = kernelHost({ 'etc/kernel/cmdline': before });
       const file = join(h.root, 'etc/kernel/cmdline');
-      const k = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...applyK(h)], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: step }, encoding: 'utf8' });
+      const k = spawnSync(process.execPath, [cliScript(), ...applyK(h)], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: step }, encoding: 'utf8' });
       assert.equal(k.signal, 'SIGKILL', k.stderr);
       assert.equal(readFileSync(file, 'utf8'), step === 'before-load' ? before : after);
       assert.equal(pending(h).state, step === 'after-record' ? 'applied' : 'intent');
       assert.deepEqual(tools(), step === 'after-record' ? ['proxmox-boot-tool refresh'] : []);
-      const rb = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'fix', '--rollback', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+      const rb = spawnSync(process.execPath, [cliScript(), 'fix', '--rollback', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
       assert.equal(rb.status, EXIT.OK, rb.stderr);
       assert.equal(readFileSync(file, 'utf8'), before);
       assert.equal(tools().at(-1), 'proxmox-boot-tool refresh', 'the bootloader is refreshed after a rollback');

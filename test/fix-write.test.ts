@@ -17,6 +17,7 @@ import { runSupervised } from '../src/remedies/runner.js';
 import { StateDir } from '../src/remedies/write.js';
 import { ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
+import { cliScript } from './cli-bin.js';
 import { CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
@@ -27,7 +28,7 @@ const run = runWithEnv;
 
 /** The real CLI as its own process (a crash must kill the process, not the test). */
 function child(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cliScript(), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
   return validatedJson({ code: r.status, signal: r.signal, out: r.stdout, err: r.stderr });
 }
 
@@ -243,7 +244,7 @@ describe('the host\'s own faults: a real full and a real read-only state filesys
       const h = hpeHost(tmp());
       mkdirSync(h.stateDir, { recursive: true });
       const before = nvramByte(h, SLOT2);
-      const cli = [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...apply(h)].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+      const cli = [process.execPath, cliScript(), ...apply(h)].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
       const r = spawnSync('unshare', ['-m', 'sh', '-c', `set -e; ${prep}; exec ${cli}`], { cwd: ROOT, env: { ...process.env, ...env(h), SD: h.stateDir }, encoding: 'utf8', timeout: 120_000 });
       assert.equal(r.status, EXIT.ENVIRONMENT, r.stderr);
       assert.equal(oneLine(r.stderr).length, 1, r.stderr);

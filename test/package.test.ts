@@ -12,10 +12,20 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { main } from '../src/cli/main.js';
 import { parseDsl } from './oracle/iasl-dsl.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
+const EXAMPLE = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
+
+/** The same command in the source build, in this process. */
+async function sourceBuild(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -84,7 +94,7 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
     // A tree like a fresh clone: no dist/, no node_modules of its own (ours, linked, for tsc).
     const work = mkdtempSync(join(tmpdir(), 'assignable-pack-'));
     const tree = join(work, 'tree');
-    const skip = new Set(['node_modules', 'dist', '.git', '.bench-tmp']);
+    const skip = new Set(['node_modules', 'dist', '.git', '.bench-tmp', '.debian-node18']);
     cpSync(ROOT, tree, { recursive: true, filter: (src) => !skip.has(relative(ROOT, src).split(sep)[0]!) && !src.endsWith('.tgz') });
     symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(tree, 'node_modules'));
     const out = join(work, 'tarballs');
@@ -108,9 +118,13 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
     assert.equal(i.status, 0, `npm install: ${i.stderr}`);
   });
 
-  it('ships a dist built by packing (prepack), the license and the docs; no sources, tests or bench', () => {
+  it('ships a dist built by packing (prepack) with the one-file bundle, the license and the docs; no sources, tests or bench', () => {
     const has = (p: string) => listing.includes(`package/${p}`);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'LICENSE', 'README.md', 'docs/library.md', 'package.json']) assert.ok(has(f), `${basename(tarball)} lacks ${f}`);
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/assignable.mjs', 'LICENSE', 'README.md', 'docs/library.md', 'docs/json.md', 'docs/verdicts.md', 'package.json']) assert.ok(has(f), `${basename(tarball)} lacks ${f}`);
+    // The binary users get is the bundle: one file, nothing to resolve at start-up.
+    assert.deepEqual(Object.values(PKG.bin), ['dist/assignable.mjs']);
+    // The CommonJS form is only the single executable's input, and the .deb and SEA are their own downloads.
+    assert.deepEqual(listing.filter((f) => /^package\/dist\/(assignable\.cjs|sea|deb)\b/.test(f)), []);
     for (const f of [PKG.main, PKG.types, PKG.exports['.']!.types, PKG.exports['.']!.default, ...Object.values(PKG.bin)]) assert.ok(has(f.replace(/^\.\//, '')), `package.json points at ${f}, not in the tarball`);
     assert.deepEqual(listing.filter((f) => /^package\/(src|test|examples|dist\/bench)\//.test(f)), []);
   });
@@ -190,6 +204,29 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
       assert.equal(row[1], 'blocked', a);
       assert.ok(row[2]!.split(',').includes('RMRR_DIRECT'), `${a}: ${row[2]}`);
     }
+  });
+
+  it('the installed binary prints what the source build prints for the survey of the example', async () => {
+    const bin = join(prefix, 'node_modules', '.bin', 'assignable');
+    for (const args of [['survey', ...EXAMPLE], ['survey', '--all', ...EXAMPLE], ['explain', '0000:05:00.0', ...EXAMPLE]]) {
+      const r = spawnSync(bin, args, { encoding: 'utf8', cwd: prefix });
+      assert.deepEqual({ code: r.status, out: r.stdout, err: r.stderr }, await sourceBuild(args), args.join(' '));
+    }
+  });
+
+  it("the installed package under Debian 12's own Node 18: the binary and import('assignable')", async (t) => {
+    const dir = process.env.ASSIGNABLE_DEBIAN_NODE18 ?? join(ROOT, '.debian-node18');
+    if (!existsSync(join(dir, 'usr/bin/node'))) return t.skip(`Debian 12's Node 18 is not unpacked at ${dir} (scripts/debian-node18.sh DIR; ASSIGNABLE_DEBIAN_NODE18=DIR)`);
+    const node18 = (args: string[]) => spawnSync(join(ROOT, 'scripts/debian-node.sh'), [dir, ...args], { encoding: 'utf8', cwd: prefix });
+    const v = node18(['--version']);
+    if (v.status !== 0) return t.skip(`Debian's node does not start here: ${v.stderr.trim().split('\n')[0]}`);
+    const r = node18([join(installed(), PKG.bin.assignable!), 'survey', ...EXAMPLE]);
+    assert.deepEqual({ code: r.status, out: r.stdout, err: r.stderr }, await sourceBuild(['survey', ...EXAMPLE]));
+    const script = join(prefix, 'surface18.mjs');
+    writeFileSync(script, "const m = await import('assignable');\nconsole.log(JSON.stringify(Object.keys(m).sort()));\n");
+    const i = node18([script]);
+    assert.equal(i.status, 0, i.stderr);
+    assert.deepEqual(JSON.parse(i.stdout), documentedNames());
   });
 
   it('the installed binary: --version, and a survey of a capture', () => {

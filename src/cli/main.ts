@@ -1,16 +1,44 @@
 #!/usr/bin/env node
 /** The `assignable` command: wires commands to the library; nothing else. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit.js';
-import { guarded, stdio, type Io } from './run.js';
-import { runDmar, runIvrs, runSmbios, type FirmwareOptions } from './firmware-commands.js';
-import { runExplain, runSlots, runSurveyCommand, type SurveyOptions } from './host-commands.js';
-import { runCollect, type CollectCliOptions } from './collect-command.js';
-import { runFix, type FixOptions } from './fix-command.js';
-import { runConrepDecode, runConrepDiff, runConrepLint } from './conrep-command.js';
-import { runWindowsProbe } from './windows-probe-command.js';
-import { runFleet, type FleetOptions } from './fleet-command.js';
+import { guarded, stdio, UsageError, type Io } from './run.js';
+// Each command's module is imported when that command runs (below), not at start-up: a
+// survey does not pay for the DMAR renderers, and nothing but conrep/fix loads the XML parser.
+import type { FirmwareOptions } from './firmware-commands.js';
+import type { SurveyOptions } from './host-commands.js';
+import type { CollectCliOptions } from './collect-command.js';
+import type { FixOptions } from './fix-command.js';
+import type { FleetOptions } from './fleet-command.js';
 import { VERSION } from '../version.js';
+
+/** Command modules, loaded on first use. */
+const firmwareCommands = () => import('./firmware-commands.js');
+const hostCommands = () => import('./host-commands.js');
+const collectCommand = () => import('./collect-command.js');
+const fixCommand = () => import('./fix-command.js');
+const conrepCommand = () => import('./conrep-command.js');
+const windowsProbeCommand = () => import('./windows-probe-command.js');
+const fleetCommand = () => import('./fleet-command.js');
+
+/**
+ * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
+ * line, as head(1) does; the exit status is the highest of theirs. One file (or none: this host)
+ * prints exactly what it always did.
+ */
+async function eachFile(io: Io, files: string[], o: FirmwareOptions, run: (file: string | undefined) => Promise<ExitCode>): Promise<ExitCode> {
+  if (files.length <= 1) return guarded(io, () => run(files[0]));
+  if (o.json) return guarded(io, () => Promise.reject(new UsageError('--json takes one file (one JSON document); run once per file')));
+  let worst: ExitCode = EXIT.OK;
+  for (const [i, file] of files.entries()) {
+    io.out(`${i === 0 ? '' : '\n'}==> ${file} <==\n`);
+    const c = await guarded(io, () => run(file));
+    if (c > worst) worst = c;
+  }
+  return worst;
+}
 
 export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
@@ -45,23 +73,23 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   program
     .command('dmar')
     .description('decode the ACPI DMAR table (Intel VT-d): remapping units, RMRRs and their device scopes')
-    .argument('[file]', 'raw table (sysfs, acpixtract, acpidump -b) or acpidump text; "-" reads stdin; default: this host')
+    .argument('[files...]', 'raw table (sysfs, acpixtract, acpidump -b) or acpidump text; "-" reads stdin; default: this host; several are decoded one after another, each under a "==> FILE <==" line')
     .option('--json', 'machine-readable output (docs/json.md)')
     .option('--fields', 'every field with its offset, in the layout of iasl -d')
     .option(...rootOption)
-    .action(async (file: string | undefined, o: FirmwareOptions) => {
-      code = await guarded(io, () => runDmar(io, file, o));
+    .action(async (files: string[], o: FirmwareOptions) => {
+      code = await eachFile(io, files, o, async (file) => (await firmwareCommands()).runDmar(io, file, o));
     });
 
   program
     .command('ivrs')
     .description('decode the ACPI IVRS table (AMD-Vi): IOMMUs, device entries and IVMD memory ranges')
-    .argument('[file]', 'raw table or acpidump text; "-" reads stdin; default: this host')
+    .argument('[files...]', 'raw table or acpidump text; "-" reads stdin; default: this host; several are decoded one after another, each under a "==> FILE <==" line')
     .option('--json', 'machine-readable output (docs/json.md)')
     .option('--fields', 'every field with its offset, in the layout of iasl -d')
     .option(...rootOption)
-    .action(async (file: string | undefined, o: FirmwareOptions) => {
-      code = await guarded(io, () => runIvrs(io, file, o));
+    .action(async (files: string[], o: FirmwareOptions) => {
+      code = await eachFile(io, files, o, async (file) => (await firmwareCommands()).runIvrs(io, file, o));
     });
 
   program
@@ -72,7 +100,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--json', 'machine-readable output (docs/json.md)')
     .option(...rootOption)
     .action(async (file: string | undefined, o: FirmwareOptions) => {
-      code = await guarded(io, () => runSmbios(io, file, o));
+      code = await guarded(io, async () => (await firmwareCommands()).runSmbios(io, file, o));
     });
 
   hostSource(
@@ -88,7 +116,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--format <f>', 'text (default), json (= --json), html (one self-contained page) or markdown (a forum post)')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (o: SurveyOptions) => {
-    code = await guarded(io, () => runSurveyCommand(io, o));
+    code = await guarded(io, async () => (await hostCommands()).runSurveyCommand(io, o));
   });
 
   hostSource(
@@ -101,7 +129,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--json', 'machine-readable output')
       .option('--no-color', 'no colour even on a terminal'),
   ).action(async (device: string, o: SurveyOptions) => {
-    code = await guarded(io, () => runExplain(io, device, o));
+    code = await guarded(io, async () => (await hostCommands()).runExplain(io, device, o));
   });
 
   hostSource(
@@ -110,7 +138,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .description('physical slots, the devices in them, SMBIOS designations and HPE RMRDS_SlotN; embedded devices')
       .option('--json', 'machine-readable output'),
   ).action(async (o: SurveyOptions) => {
-    code = await guarded(io, () => runSlots(io, o));
+    code = await guarded(io, async () => (await hostCommands()).runSlots(io, o));
   });
 
   hostSource(
@@ -128,7 +156,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--state-dir <dir>', 'backups, pending state and lock (default /var/lib/assignable, or ASSIGNABLE_STATE_DIR)')
       .option('--json', 'the plan as JSON'),
   ).action(async (device: string | undefined, o: FixOptions) => {
-    code = await guarded(io, () => runFix(io, device, o));
+    code = await guarded(io, async () => (await fixCommand()).runFix(io, device, o));
   });
 
   const conrep = program.command('conrep').description('read, check and decode HPE conrep schema and settings files');
@@ -138,7 +166,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .argument('<file>', 'a conrep settings file (conrep -s output or a file to load)')
     .option('--schema <file>', 'the conrep schema (default: built-in RMRDS definitions)')
     .action(async (file: string, o: { schema?: string }) => {
-      code = await guarded(io, () => runConrepLint(io, file, o));
+      code = await guarded(io, async () => (await conrepCommand()).runConrepLint(io, file, o));
     });
   conrep
     .command('diff')
@@ -146,7 +174,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .argument('<a>', 'a conrep settings file')
     .argument('<b>', 'another one')
     .action(async (a: string, b: string) => {
-      code = await guarded(io, () => runConrepDiff(io, a, b));
+      code = await guarded(io, async () => (await conrepCommand()).runConrepDiff(io, a, b));
     });
   conrep
     .command('decode')
@@ -156,7 +184,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--settings <file>', 'write these settings into the image instead')
     .option('-o, --output <file>', 'write the result here')
     .action(async (image: string, o: { schema?: string; settings?: string; output?: string }) => {
-      code = await guarded(io, () => runConrepDecode(io, image, o));
+      code = await guarded(io, async () => (await conrepCommand()).runConrepDecode(io, image, o));
     });
 
   program
@@ -167,14 +195,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--root <dir>', 'collect from a host tree under this directory instead of /')
     .option('--no-lspci', 'do not run lspci')
     .action(async (o: CollectCliOptions) => {
-      code = await guarded(io, () => runCollect(io, o));
+      code = await guarded(io, async () => (await collectCommand()).runCollect(io, o));
     });
 
   program
     .command('windows-probe')
     .description('print the read-only PowerShell probe for a Windows Hyper-V host; its JSON output is read by --capture')
     .action(async () => {
-      code = await guarded(io, () => runWindowsProbe(io));
+      code = await guarded(io, async () => (await windowsProbeCommand()).runWindowsProbe(io));
     });
 
   program
@@ -190,7 +218,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--jobs <n>', 'worker threads (default: 2 from 200 captures on, else 1)')
     .option('--pci-ids <file>', 'pci.ids for device names (default: the system\'s)')
     .action(async (inputs: string[], o: FleetOptions) => {
-      code = await guarded(io, () => runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
+      code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
     });
 
   try {
@@ -205,10 +233,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
   return code;
 }
 
-// Run when executed as the `assignable` binary (not when imported by tests).
-const invokedDirectly = process.argv[1] !== undefined && /(?:^|[\\/])(?:main\.[jt]s|assignable)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
+/** Run as the `assignable` program: this process's arguments, its exit status. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  main(argv).then(
     (c) => {
       process.exitCode = c;
     },
@@ -218,3 +245,21 @@ if (invokedDirectly) {
     },
   );
 }
+
+/** Set to true by the bundler (scripts/bundle.mjs): the bundle's entry (bin.ts) runs main itself. */
+declare const ASSIGNABLE_BUNDLED: boolean | undefined;
+
+/** This module is the script node was started with (any name, through links): dist/cli/main.js, src/cli/main.ts. */
+function isEntryScript(): boolean {
+  if (typeof ASSIGNABLE_BUNDLED !== 'undefined' && ASSIGNABLE_BUNDLED) return false;
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Not when imported (tests, bin.ts) or bundled: bin.ts is then the entry.
+if (isEntryScript()) run();

@@ -18,6 +18,12 @@ export interface Fs {
   readdirSync(path: string): string[];
   readlinkSync(path: string): string;
   existsSync(path: string): boolean;
+  /**
+   * readFileSync, but undefined when there is no such file — found out without an Error built
+   * and thrown to say so: a survey asks for dozens of optional sysfs files per device, most absent.
+   * Optional: an Fs without it answers through readFileSync's ENOENT.
+   */
+  readIfPresent?(path: string, max?: number): Uint8Array | undefined;
   /** This machine's own root: the kernel log may then be read from /dev/kmsg. */
   readonly live?: boolean;
 }
@@ -79,8 +85,14 @@ export function readRegularFile(path: string, max: number, label = path): Uint8A
   }
 }
 
+/** Whether anything is at `p` (following links), without an exception when nothing is. */
+function present(p: string): boolean {
+  return nodeFs.statSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
 export const realFs: Fs = {
   readFileSync: (p, max = MAX_INPUT_BYTES) => readRegularFile(p, max),
+  readIfPresent: (p, max = MAX_INPUT_BYTES) => (present(p) ? readRegularFile(p, max) : undefined),
   statSync: (p) => nodeFs.statSync(p),
   readdirSync: (p) => nodeFs.readdirSync(p),
   readlinkSync: (p) => nodeFs.readlinkSync(p),
@@ -107,14 +119,17 @@ export function treeFs(root: string): Fs {
     return r;
   };
   const rel = (p: string) => relative(top, resolve(p));
+  const readFileSync = (p: string, max?: number): Uint8Array => {
+    const r = real(p);
+    const data = readRegularFile(r, Math.min(max ?? Infinity, maxBytesFor(rel(p))), p);
+    used += data.length;
+    if (used > TOTAL_MAX) throw new SourceError('too-large', p, `${p}: the files of ${root} exceed ${TOTAL_MAX} bytes together, more than any host holds for us`);
+    return data;
+  };
   return {
-    readFileSync(p, max) {
-      const r = real(p);
-      const data = readRegularFile(r, Math.min(max ?? Infinity, maxBytesFor(rel(p))), p);
-      used += data.length;
-      if (used > TOTAL_MAX) throw new SourceError('too-large', p, `${p}: the files of ${root} exceed ${TOTAL_MAX} bytes together, more than any host holds for us`);
-      return data;
-    },
+    readFileSync,
+    // Absence is asked of stat, which answers without an exception; what is there is read as above.
+    readIfPresent: (p, max) => (present(p) ? readFileSync(p, max) : undefined),
     statSync: (p) => nodeFs.statSync(real(p)),
     readdirSync(p) {
       const names = nodeFs.readdirSync(real(p));
@@ -124,6 +139,7 @@ export function treeFs(root: string): Fs {
     // The link itself is read, not followed: only its directory must be inside.
     readlinkSync: (p) => nodeFs.readlinkSync(join(real(dirname(p)), basename(p))),
     existsSync(p) {
+      if (nodeFs.lstatSync(p, { throwIfNoEntry: false }) === undefined) return false;
       try {
         real(p);
         return true;

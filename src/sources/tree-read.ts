@@ -17,7 +17,7 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'EINVAL', 'ENXIO']);
 /** A file's bytes (at most `max`, else the Fs's cap for that path); undefined if it does not exist. */
 export function readBytes(fs: Fs, path: string, max?: number): Uint8Array | undefined {
   try {
-    return fs.readFileSync(path, max);
+    return fs.readIfPresent ? fs.readIfPresent(path, max) : fs.readFileSync(path, max);
   } catch (e) {
     if (e instanceof SourceError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? '';

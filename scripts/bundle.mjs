@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `npm run bundle`: the CLI as one file, dist/assignable.mjs (and dist/assignable.cjs, the
+ * CommonJS form Node's single-executable support takes), with its dependencies inside.
+ * Command modules stay behind dynamic import(): esbuild keeps them in the file but runs a
+ * module's top level only when its command does, so a survey never evaluates the XML parser.
+ */
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `--outdir DIR` writes there instead of dist/ (the tests bundle the sources as they are). */
+const at = process.argv.indexOf('--outdir');
+const OUT = at > 0 ? resolve(process.argv[at + 1]) : join(ROOT, 'dist');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+/** The oldest Node the package declares (engines ">=18.19"): the syntax esbuild may emit. */
+const nodeTarget = 'node' + /(\d+(?:\.\d+)*)/.exec(pkg.engines.node)[1];
+
+const common = {
+  absWorkingDir: ROOT,
+  entryPoints: ['src/cli/bin.ts'],
+  bundle: true,
+  platform: 'node',
+  target: nodeTarget,
+  // main.ts must not also start itself: bin.ts is the entry of the bundle.
+  define: { ASSIGNABLE_BUNDLED: 'true' },
+  legalComments: 'eof',
+  logLevel: 'warning',
+  metafile: true,
+  // Paths in the output's comments as in the repository (node_modules/…), not where a link points.
+  preserveSymlinks: true,
+};
+
+const outputs = [
+  // commander is CommonJS and requires Node's own modules: give the ES module a require().
+  {
+    format: 'esm',
+    outfile: join(OUT, 'assignable.mjs'),
+    banner: { js: "import { createRequire as __assignableRequire } from 'node:module';\nconst require = __assignableRequire(import.meta.url);" },
+  },
+  // The single executable runs CommonJS only (Node 20's SEA); nothing in src needs import.meta then.
+  { format: 'cjs', outfile: join(OUT, 'assignable.cjs') },
+];
+for (const o of outputs) {
+  const r = await build({ ...common, ...o });
+  const bytes = Object.values(r.metafile.outputs)[0].bytes;
+  process.stdout.write(`${relative(process.cwd(), o.outfile)}: ${bytes} bytes (${nodeTarget})\n`);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `npm run sea`: a single executable for linux-x64 in dist/sea/assignable — the CommonJS bundle
+ * (dist/assignable.cjs, written by `npm run bundle`) as a Node single-executable-application
+ * blob, injected with postject into a copy of this node binary. It runs on a host without Node.
+ *
+ * postject is not a dependency of the project (it is only needed here): it is taken from PATH
+ * or node_modules/.bin, else this script says how to get it and exits 3.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `--bundle FILE` and `--outdir DIR` (the tests) instead of dist/. */
+function arg(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? resolve(process.argv[i + 1]) : undefined;
+}
+const OUT = arg('--outdir') ?? join(ROOT, 'dist/sea');
+const BUNDLE = arg('--bundle') ?? join(ROOT, 'dist/assignable.cjs');
+/** The sentinel Node looks for to know a blob was injected (doc/api/single-executable-applications.md). */
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function fail(message, code) {
+  process.stderr.write(`sea: ${message}\n`);
+  process.exit(code);
+}
+
+if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds the linux-x64 executable; this is ${process.platform}-${process.arch}`, 2);
+if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: npm run bundle`, 3);
+const postject = ['postject', join(ROOT, 'node_modules/.bin/postject')].find((p) => spawnSync(p, ['--help'], { stdio: 'ignore' }).status === 0);
+if (!postject) fail('postject is needed to inject the blob into the node binary: `npm install --no-save postject` (or put postject on PATH), then npm run sea again', 3);
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const blob = join(OUT, 'assignable.blob');
+const config = join(OUT, 'sea-config.json');
+// The code cache saves compiling the bundle at every start.
+writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+const prep = spawnSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
+if (prep.status !== 0) fail('node --experimental-sea-config failed', 3);
+const exe = join(OUT, 'assignable');
+copyFileSync(process.execPath, exe);
+chmodSync(exe, 0o755);
+const inject = spawnSync(postject, [exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: 'inherit' });
+if (inject.status !== 0) fail('postject failed', 3);
+rmSync(blob);
+rmSync(config);
+process.stdout.write(`sea: ${exe} (node ${process.version}, linux-x64)\n`);

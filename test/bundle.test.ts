@@ -1,0 +1,206 @@
+/**
+ * The one-file build (issue 12 points 1, 2 and 5): `npm run bundle`'s script run on the sources
+ * as they are, then every command on the corpus through the bundle as its own process, against
+ * the same command in the source build (main() of src/cli/main.ts): stdout, stderr and exit
+ * status byte for byte. The bundle runs whatever its file is named, and under Debian 12's own
+ * Node 18 (scripts/debian-node18.sh). A survey never loads the XML parser: what Node loads is
+ * recorded by a module hook (test/load-trace.mjs), and a conrep command is the control that
+ * shows the hook sees it when it is loaded.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { main } from '../src/cli/main.js';
+import { ROOT, fixture, fixtureFiles } from './helpers.js';
+import { sysfsTreeFromDump } from './sysfs-tree.js';
+
+const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
+const SOURCES = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Result {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+async function source(args: string[]): Promise<Result> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+function proc(cmd: string, args: string[]): Result {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(r.error, undefined, String(r.error));
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Every command, on the examples and the corpus: decoders, the host commands, conrep, and refusals. */
+function commands(tree: string): string[][] {
+  const ivrs = fixtureFiles('ivrs', '.dat')[0]!;
+  const rawSmbios = fixtureFiles('smbios/raw', '.dump')[0]!;
+  const conrep = (f: string) => fixture('conrep', f);
+  return [
+    ['--version'],
+    ['--help'],
+    ['survey', '--help'],
+    ['dmar', join(EX, 'DMAR.dat')],
+    ['dmar', '--json', join(EX, 'DMAR.dat')],
+    ['dmar', '--fields', join(EX, 'DMAR.dat')],
+    ['ivrs', fixture('ivrs', ivrs)],
+    ['ivrs', '--json', fixture('ivrs', ivrs)],
+    ['smbios', join(EX, 'dmidecode.txt')],
+    ['smbios', '--json', fixture('smbios/raw', rawSmbios)],
+    ['smbios', '-t', '9', fixture('smbios/raw', rawSmbios)],
+    ['survey', ...SOURCES],
+    ['survey', '--all', ...SOURCES],
+    ['survey', '--json', ...SOURCES],
+    ['survey', '--target', 'dda', ...SOURCES],
+    ['survey', '--root', tree],
+    ['survey', '--json', '--root', tree],
+    ['explain', '0000:05:00.0', ...SOURCES],
+    ['explain', '--json', '0000:02:00.0', ...SOURCES],
+    ['slots', ...SOURCES],
+    ['slots', '--json', '--root', tree],
+    ['fix', '0000:05:00.0', ...SOURCES],
+    ['fix', '--json', '0000:05:00.0', ...SOURCES],
+    ['conrep', 'lint', conrep('busterswt-verify.clean.dat')],
+    ['conrep', 'diff', conrep('busterswt-verify.clean.dat'), conrep('busterswt_busterswt.github.io___posts_2018-08-06-proliant-intel-dpdk.markdown__exclude.dat')],
+    ['conrep', 'lint', '--schema', conrep('mazad01_docker-conrep__data__conrep_5.48.xml'), conrep('mazad01_docker-conrep__data__hyperthreading_disable.dat')],
+    // Refusals: the documented statuses and their one line.
+    ['dmar', join(ROOT, 'README.md')],
+    ['survey', '--lspci', join(ROOT, 'no-such-file')],
+    ['survey', '--no-such-option'],
+    ['no-such-command'],
+  ];
+}
+
+describe('the bundle (npm run bundle)', () => {
+  let dir = '';
+  let tree = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'assignable-bundle-'));
+    const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(b.status, 0, b.stderr);
+    tree = sysfsTreeFromDump(readFileSync(fixture('pci/pciutils-tests', 'fujitsu-esprimo-p8010-pciutils-tree.dump.txt'), 'latin1'), { kernel: '6.8.12-4-pve', cmdline: 'quiet intel_iommu=on' });
+    process.on('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(tree, { recursive: true, force: true });
+    });
+  });
+
+  it('is one file each, with no import of anything but Node itself', () => {
+    for (const f of ['assignable.mjs', 'assignable.cjs']) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      // Code, not JSDoc types ({import('./x.js').T} in the dependencies' comments).
+      const imports = [...text.matchAll(/(?:^import .* from |[^\w.{]require\(|[^\w.{]import\()["']([^"']+)["']/gm)].map((m) => m[1]!);
+      assert.deepEqual(imports.filter((m) => !m.startsWith('node:') && !['events', 'child_process', 'path', 'fs', 'process'].includes(m)), [], f);
+    }
+  });
+
+  it('gives the source build\'s output, byte for byte, for every command on the corpus', async () => {
+    let compared = 0;
+    for (const args of commands(tree)) {
+      const want = await source(args);
+      const got = proc(process.execPath, [join(dir, 'assignable.mjs'), ...args]);
+      assert.deepEqual(got, want, args.join(' '));
+      compared++;
+    }
+    assert.ok(compared >= 30);
+  });
+
+  it('the CommonJS form (the single executable\'s input) too, on the survey of the example', async () => {
+    for (const args of [['survey', ...SOURCES], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')]]) {
+      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.cjs'), ...args]), await source(args), args.join(' '));
+    }
+  });
+
+  it('runs whatever its file is named', () => {
+    const names: Array<[string, string]> = [
+      ['assignable.mjs', 'assignable-0.1.mjs'],
+      ['assignable.mjs', 'x.mjs'],
+      ['assignable.cjs', 'assignable.cjs'],
+      ['assignable.cjs', 'renamed.js'],
+      ['assignable.cjs', 'no-extension'],
+    ];
+    const other = mkdtempSync(join(tmpdir(), 'assignable-named-'));
+    try {
+      for (const [from, to] of names) {
+        copyFileSync(join(dir, from), join(other, to));
+        const r = proc(process.execPath, [join(other, to), '--version']);
+        assert.deepEqual(r, { code: 0, out: `${VERSION}\n`, err: '' }, to);
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('what a command loads', () => {
+  /** The URLs of every module Node loaded for `args` (the source build, through tsx). */
+  function loaded(args: string[]): string[] {
+    const log = join(mkdtempSync(join(tmpdir(), 'assignable-trace-')), 'loaded.txt');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/load-trace.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ASSIGNABLE_LOAD_TRACE: log },
+      timeout: 120_000,
+    });
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    const urls = readFileSync(log, 'utf8').trim().split('\n');
+    rmSync(join(log, '..'), { recursive: true, force: true });
+    return urls;
+  }
+
+  it('a survey loads neither the XML parser nor the fix machinery; conrep lint does load the parser', () => {
+    const survey = loaded(['survey', ...SOURCES]);
+    assert.ok(survey.some((u) => u.endsWith('/src/checks/index.ts')), 'the trace sees our own modules');
+    assert.deepEqual(survey.filter((u) => /fast-xml-parser|\/src\/remedies\/|firmware-commands|fix-command|conrep-command|collect-command/.test(u)), []);
+    const lint = loaded(['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')]);
+    assert.ok(lint.some((u) => u.includes('/fast-xml-parser/')), 'conrep lint loads fast-xml-parser');
+    assert.deepEqual(lint.filter((u) => /host-commands|\/src\/checks\//.test(u)), []);
+  });
+});
+
+/** Debian 12's nodejs, unpacked by scripts/debian-node18.sh (.ci/run does it). */
+const DEBIAN_NODE = process.env.ASSIGNABLE_DEBIAN_NODE18 ?? join(ROOT, '.debian-node18');
+function debianNodeMissing(): string | false {
+  if (!existsSync(join(DEBIAN_NODE, 'usr/bin/node'))) return `Debian 12's Node 18 is not unpacked at ${DEBIAN_NODE} (scripts/debian-node18.sh DIR; ASSIGNABLE_DEBIAN_NODE18=DIR)`;
+  const v = spawnSync(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, '--version'], { encoding: 'utf8' });
+  if (v.status !== 0) return `Debian's node does not start here (needs root and unshare when /usr/share/nodejs is absent): ${v.stderr.trim().split('\n')[0]}`;
+  return false;
+}
+
+describe("under Debian 12's own Node 18", { skip: debianNodeMissing() }, () => {
+  const node18 = (args: string[]) => proc(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, ...args]);
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'assignable-bundle18-'));
+    const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(b.status, 0, b.stderr);
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  });
+
+  it('is Node 18.19 or later, below 20 (what engines promises)', () => {
+    const v = node18(['--version']);
+    const [major, minor] = v.out.trim().slice(1).split('.').map(Number);
+    assert.equal(major, 18, v.out);
+    assert.ok(minor! >= 19, v.out);
+  });
+
+  it('the bundle gives the same output as the source build under Node 20', async () => {
+    for (const args of [['--version'], ['survey', ...SOURCES], ['survey', '--json', ...SOURCES], ['dmar', '--fields', join(EX, 'DMAR.dat')], ['smbios', join(EX, 'dmidecode.txt')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')], ['fix', '0000:05:00.0', ...SOURCES]]) {
+      assert.deepEqual(node18([join(dir, 'assignable.mjs'), ...args]), await source(args), args.join(' '));
+    }
+  });
+
+  it('the tsc build with its node_modules runs too', async (t) => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) return t.skip('dist/ not built: run `npm run build` (npm test does)');
+    assert.deepEqual(node18([join(ROOT, 'dist/cli/main.js'), 'survey', ...SOURCES]), await source(['survey', ...SOURCES]));
+  });
+});

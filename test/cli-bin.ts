@@ -1,0 +1,34 @@
+/**
+ * The CLI as its own process, from the current sources, without tsx's second of start-up at
+ * every spawn: esbuild bundles src/cli/bin.ts once per test process (~25 ms; tsx compiles with
+ * the same esbuild) into a temporary file that plain node runs. For tests of the process
+ * boundary (exit statuses, signals, kill -9); the rest call main() in-process.
+ */
+import { buildSync } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './helpers.js';
+
+let script: string | null = null;
+
+/** The path of a bundle of the CLI as the sources are now. */
+export function cliScript(): string {
+  if (script) return script;
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-cli-'));
+  const out = join(dir, 'assignable.mjs');
+  buildSync({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/cli/bin.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    define: { ASSIGNABLE_BUNDLED: 'true' },
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    outfile: out,
+    logLevel: 'error',
+  });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  script = out;
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * The other two ways in (issue 12 point 3): the .deb (`npm run deb`) and the single executable
+ * (`npm run sea`), each built by its script from a bundle of the sources as they are. The .deb
+ * is installed by dpkg itself into a tree whose dpkg database records Debian 12's nodejs package
+ * (its control fields, read from the Debian archive's .deb): dpkg decides whether the
+ * dependency holds, and refuses the package beside the nodejs Debian 12.0 first shipped.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { main } from '../src/cli/main.js';
+import { ROOT } from './helpers.js';
+
+const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
+const SURVEY = ['survey', '--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; engines: { node: string } };
+const DEBIAN_NODE = process.env.ASSIGNABLE_DEBIAN_NODE18 ?? join(ROOT, '.debian-node18');
+
+async function source(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
+  return { code, out, err };
+}
+function proc(cmd: string, args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let work = '';
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'assignable-release-'));
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', work], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+});
+
+const noDpkg = spawnSync('dpkg-deb', ['--version']).status !== 0 ? 'dpkg-deb is not installed (Debian, Ubuntu)' : false;
+
+describe('the .deb (npm run deb)', { skip: noDpkg }, () => {
+  let deb = '';
+  before(() => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/deb.mjs'), '--bundle', join(work, 'assignable.mjs'), '--outdir', join(work, 'deb')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    deb = join(work, 'deb', `${PKG.name}_${PKG.version}_all.deb`);
+    assert.ok(existsSync(deb), readdirSync(join(work, 'deb')).join(', '));
+  });
+
+  it('depends on nodejs at the version engines names, and on nothing else', () => {
+    const f = proc('dpkg-deb', ['-f', deb, 'Package', 'Version', 'Architecture', 'Depends']);
+    assert.equal(f.code, 0, f.err);
+    const min = /(\d+(?:\.\d+)*)/.exec(PKG.engines.node)![1];
+    assert.equal(f.out, `Package: ${PKG.name}\nVersion: ${PKG.version}\nArchitecture: all\nDepends: nodejs (>= ${min})\n`);
+  });
+
+  it('dpkg installs it into a tree holding Debian 12\'s nodejs, and refuses it beside the nodejs of Debian 12.0', (t) => {
+    const nodeDeb = existsSync(join(DEBIAN_NODE, 'debs')) ? readdirSync(join(DEBIAN_NODE, 'debs')).find((f) => /^nodejs_18\..*\.deb$/.test(f)) : undefined;
+    if (!nodeDeb) return t.skip(`Debian 12's nodejs .deb is not at ${DEBIAN_NODE}/debs (scripts/debian-node18.sh DIR; ASSIGNABLE_DEBIAN_NODE18=DIR)`);
+    if (process.getuid?.() !== 0) return t.skip('dpkg --root writes owner root: needs root');
+    const fields = proc('dpkg-deb', ['-f', join(DEBIAN_NODE, 'debs', nodeDeb), 'Package', 'Version', 'Architecture']).out;
+    const tree = (nodejsFields: string) => {
+      const root = mkdtempSync(join(work, 'debian12-'));
+      for (const d of ['info', 'updates', 'triggers']) mkdirSync(join(root, 'var/lib/dpkg', d), { recursive: true });
+      writeFileSync(join(root, 'var/lib/dpkg/status'), `${nodejsFields}Status: install ok installed\nMaintainer: Debian Javascript Maintainers\nDescription: evented I/O for V8 javascript - runtime executable\n\n`);
+      writeFileSync(join(root, 'var/lib/dpkg/available'), '');
+      return root;
+    };
+    const root = tree(fields);
+    const i = proc('dpkg', [`--root=${root}`, '--log=/dev/null', '-i', deb]);
+    assert.equal(i.code, 0, i.out + i.err);
+    assert.match(proc('dpkg', [`--root=${root}`, '-s', PKG.name]).out, /^Status: install ok installed$/m);
+    assert.ok(existsSync(join(root, 'usr/lib/assignable/assignable.mjs')));
+    // Debian 12.0 released with nodejs 18.13.0: below engines, so dpkg must refuse.
+    const old = tree(fields.replace(/^Version: .*$/m, 'Version: 18.13.0+dfsg1-1'));
+    const refused = proc('dpkg', [`--root=${old}`, '--log=/dev/null', '-i', deb]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.err, /depends on nodejs \(>= 18\.19\)/);
+  });
+
+  it('its /usr/bin/assignable prints what the source build prints, under this node and Debian 12\'s', async (t) => {
+    const root = join(work, 'unpacked');
+    assert.equal(proc('dpkg-deb', ['-x', deb, root]).code, 0);
+    const want = await source(SURVEY);
+    // The link and its #!/usr/bin/env node line, with this test's node first on PATH.
+    const r = spawnSync(join(root, 'usr/bin/assignable'), SURVEY, { encoding: 'utf8', env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` } });
+    assert.deepEqual({ code: r.status, out: r.stdout, err: r.stderr }, want);
+    if (!existsSync(join(DEBIAN_NODE, 'usr/bin/node'))) return t.skip(`Debian 12's Node 18 is not unpacked at ${DEBIAN_NODE}`);
+    const n18 = proc(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, join(root, 'usr/lib/assignable/assignable.mjs'), ...SURVEY]);
+    if (n18.code !== want.code && /unshare|mount/.test(n18.err)) return t.skip(`Debian's node does not start here: ${n18.err.split('\n')[0]}`);
+    assert.deepEqual(n18, want);
+  });
+});
+
+describe('the single executable (npm run sea)', () => {
+  it('runs with no node on PATH and prints what the source build prints', async (t) => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/sea.mjs'), '--bundle', join(work, 'assignable.cjs'), '--outdir', join(work, 'sea')], { encoding: 'utf8' });
+    if (r.status === 3 && /postject is needed/.test(r.stderr)) return t.skip('postject is not installed (npm install --no-save postject): the executable cannot be made here');
+    assert.equal(r.status, 0, r.stderr);
+    const exe = join(work, 'sea', 'assignable');
+    const s = spawnSync(exe, SURVEY, { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, await source(SURVEY));
+    assert.equal(spawnSync(exe, ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } }).stdout, `${PKG.version}\n`);
+  });
+});

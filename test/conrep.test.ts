@@ -13,7 +13,7 @@ import { overrideFile, parseConrepSettings, writeConrepSettings, type ConrepSett
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { fixture, fixtureText } from './helpers.js';
 
 const C = 'conrep';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { EXIT } from '../src/cli/exit.js';
 import { ROOT, fixture, fixtureFiles } from './helpers.js';
 import { join } from 'node:path';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it, before } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { EXIT } from '../src/cli/exit.js';
 import { runFleet } from '../src/cli/fleet-command.js';
 import { collect } from '../src/sources/collect.js';

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { parseDsl } from './oracle/iasl-dsl.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
 
@@ -208,7 +208,8 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
 
   it('the installed binary prints what the source build prints for the survey of the example', async () => {
     const bin = join(prefix, 'node_modules', '.bin', 'assignable');
-    for (const args of [['survey', ...EXAMPLE], ['survey', '--all', ...EXAMPLE], ['explain', '0000:05:00.0', ...EXAMPLE]]) {
+    // windows-probe reads the script shipped beside the code (windows/): the installed layout finds it.
+    for (const args of [['survey', ...EXAMPLE], ['survey', '--all', ...EXAMPLE], ['explain', '0000:05:00.0', ...EXAMPLE], ['windows-probe'], ['survey', '--groups', ...EXAMPLE]]) {
       const r = spawnSync(bin, args, { encoding: 'utf8', cwd: prefix });
       assert.deepEqual({ code: r.status, out: r.stdout, err: r.stderr }, await sourceBuild(args), args.join(' '));
     }

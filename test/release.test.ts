@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { ROOT } from './helpers.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');

@@ -281,6 +281,7 @@ describe('this machine', () => {
     if (fns.length === 0) return t.skip(NO_PCI);
     const r = spawnSync(process.execPath, [bin, 'survey', '--all', '--json'], { encoding: 'utf8' });
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+    validatedJson({ out: r.stdout });
     const j = JSON.parse(r.stdout) as { devices: Array<{ address: string; vendorId: number; deviceId: number }> };
     assert.deepEqual(j.devices.map((d) => d.address).sort(), fns);
     for (const d of j.devices) {
@@ -308,6 +309,7 @@ describe('this machine', () => {
     if (process.getuid?.() !== 0) return t.skip('not root: the ACPI tables are readable by root only');
     const r = spawnSync(process.execPath, [bin, 'survey', '--json'], { encoding: 'utf8' });
     assert.equal(r.stderr, '');
+    validatedJson({ out: r.stdout });
     const j = JSON.parse(r.stdout);
     assert.equal(j.host.iommu.firmware, 'present');
     assert.equal(j.host.iommu.vendor, tables.includes('DMAR') ? 'intel' : 'amd');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { locationPathOf, parseLocationPath, pciPart } from '../src/host/location-path.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';

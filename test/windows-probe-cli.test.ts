@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { ROOT } from './helpers.js';
 
 const PROBE = join(ROOT, 'windows', 'assignable-probe.ps1');

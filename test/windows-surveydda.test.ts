@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runSurvey } from '../src/checks/index.js';
-import { main } from '../src/cli/main.js';
+import { main } from './main-validated.js';
 import { EXIT } from '../src/cli/exit.js';
 import { buildHost } from '../src/host/build.js';
 import { parseSurveyDda, surveyDdaFacts } from '../src/sources/windows/surveydda.js';

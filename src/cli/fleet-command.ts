@@ -64,15 +64,26 @@ function readSerial(tasks: Task[], pciIds: string | undefined, tick: (n: number)
   return out;
 }
 
+/** Set to true by the bundler (scripts/bundle.mjs). */
+declare const ASSIGNABLE_BUNDLED: boolean | undefined;
+const BUNDLED = typeof ASSIGNABLE_BUNDLED !== 'undefined' && ASSIGNABLE_BUNDLED;
+/** tsx's loader API: only the test runs of the .ts sources take this path, never a build. */
+const TSX_API = ['tsx', 'esm', 'api'].join('/');
+
 /** The same reads in `jobs` worker threads; a worker that dies leaves its tasks as error entries. */
 function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, tick: (n: number) => void): Promise<Read> {
-  // Under tsx (the tests) this module is the .ts source: the worker registers tsx first.
-  const source = import.meta.url.endsWith('.ts');
-  const url = new URL(source ? './fleet-worker.ts' : './fleet-worker.js', import.meta.url);
-  const spawn = () =>
-    source
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: { pciIds } })
-      : new Worker(url, { workerData: { pciIds } });
+  const spawn = (): Worker => {
+    // The one-file build has no fleet-worker file beside it: the bundle itself is the worker's
+    // script, and its entry (bin.ts) runs the worker when workerData says so.
+    if (BUNDLED) return new Worker(process.argv[1]!, { workerData: { assignableWorker: 'fleet', pciIds } });
+    // Under tsx (the tests) this module is the .ts source: the worker registers tsx first.
+    if (import.meta.url.endsWith('.ts')) {
+      const url = new URL('./fleet-worker.ts', import.meta.url);
+      const tsxApi = TSX_API;
+      return new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: { pciIds } });
+    }
+    return new Worker(new URL('./fleet-worker.js', import.meta.url), { workerData: { pciIds } });
+  };
   const size = Math.max(1, Math.min(CHUNK_MAX, Math.ceil(tasks.length / (jobs * 8))));
   const chunks: Task[][] = [];
   for (let i = 0; i < tasks.length; i += size) chunks.push(tasks.slice(i, i + size));

@@ -7,11 +7,11 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HostFacts } from '../host/model.js';
 import { outcome, runSupervised, tail } from '../remedies/runner.js';
 import { SourceError } from '../sources/errors.js';
 import { parseProbeBytes } from '../sources/windows/index.js';
+import { packageFile } from './package-file.js';
 import { probeCommand, type Env } from '../sources/windows/platform.js';
 
 /** A probe on a large host takes seconds; a hung WMI provider must not hang us. */
@@ -20,7 +20,7 @@ const PROBE_TIMEOUT_MS = 300_000;
 /** The script shipped in the package: <package>/windows/assignable-probe.ps1 (from src/cli or dist/cli). */
 export function probeScriptPath(env: Env = process.env): string | null {
   if (env.ASSIGNABLE_TEST_PROBE_SCRIPT) return env.ASSIGNABLE_TEST_PROBE_SCRIPT;
-  const p = fileURLToPath(new URL('../../windows/assignable-probe.ps1', import.meta.url));
+  const p = packageFile('windows/assignable-probe.ps1');
   return existsSync(p) ? p : null;
 }
 

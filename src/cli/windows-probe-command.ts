@@ -1,12 +1,12 @@
 /** `assignable windows-probe`: prints the PowerShell probe shipped with the package, to read before running it. */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { SourceError } from '../sources/errors.js';
 import { EXIT, type ExitCode } from './exit.js';
 import type { Io } from './run.js';
+import { packageFile } from './package-file.js';
 
 /** windows/ sits at the package root: two levels above dist/cli (and above src/cli when run from source). */
-export const WINDOWS_PROBE_PATH = fileURLToPath(new URL('../../windows/assignable-probe.ps1', import.meta.url));
+export const WINDOWS_PROBE_PATH = packageFile('windows/assignable-probe.ps1');
 
 export async function runWindowsProbe(io: Io): Promise<ExitCode> {
   let text: string;

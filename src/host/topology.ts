@@ -61,17 +61,39 @@ export function buildTopology(nodes: TopologyNode[], bridgeInfoComplete: boolean
     if (n.ancestors !== undefined) {
       p = n.ancestors.length > 0 ? n.ancestors[n.ancestors.length - 1]! : null;
     } else {
-      const b = bridgeForBus.get(busKey(n.pci.segment, n.pci.bus)) ?? enclosing(n.pci.segment, n.pci.bus);
+      const exact = bridgeForBus.get(busKey(n.pci.segment, n.pci.bus));
+      const b = exact ?? enclosing(n.pci.segment, n.pci.bus);
       // No bridge leads to this bus: it is a root bus — if we know every bridge's buses.
       p = b !== undefined && b !== n.address ? b : bridgeInfoComplete ? null : undefined;
     }
     parent.set(n.address, p);
-    if (p) {
-      if (!children.has(p)) children.set(p, []);
-      children.get(p)!.push(n.address);
-    }
+  }
+  breakCycles(parent);
+  for (const [a, p] of parent) {
+    if (!p) continue;
+    if (!children.has(p)) children.set(p, []);
+    children.get(p)!.push(a);
   }
   return { parent, children, bridgeForBus };
+}
+
+/**
+ * Bus numbers that contradict each other (a bridge inside its own range, two bridges each below
+ * the other) would make the hierarchy a loop: the link that closes a loop becomes unknown.
+ */
+function breakCycles(parent: Map<string, string | null | undefined>): void {
+  const state = new Map<string, 1 | 2>(); // 1: on the current path, 2: done
+  for (const start of parent.keys()) {
+    const path: string[] = [];
+    let cur: string | null | undefined = start;
+    while (cur && !state.has(cur)) {
+      state.set(cur, 1);
+      path.push(cur);
+      cur = parent.get(cur);
+    }
+    if (cur && state.get(cur) === 1) parent.set(path[path.length - 1]!, undefined);
+    for (const a of path) state.set(a, 2);
+  }
 }
 
 /** Upstream chain of a function: its parent, the parent's parent, … (stops at unknown or loops). */

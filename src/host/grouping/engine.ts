@@ -170,6 +170,21 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     n.multifunction = !n.dev.isVf && (n.dev.multifunctionBit || n.dev.pci.function > 0 || slotSiblings);
     n.matches = (s: DeviceSpec) => specMatches(s, n);
   }
+  // A parent chain that loops (inconsistent bus numbers in the input) ends where it closes.
+  {
+    const state = new Map<Node, 1 | 2>();
+    for (const start of nodes.values()) {
+      const path: Node[] = [];
+      let cur: Node | null | undefined = start;
+      while (cur && !state.has(cur)) {
+        state.set(cur, 1);
+        path.push(cur);
+        cur = cur.parentNode;
+      }
+      if (cur && state.get(cur) === 1) path[path.length - 1]!.parentNode = undefined;
+      for (const n of path) state.set(n, 2);
+    }
+  }
   // set_pcie_port_type: a "Downstream Port" under a RP/DSP/PCI→PCIe bridge is an Upstream Port, and
   // an "Upstream Port" under an Upstream Port is a Downstream Port. Parents first.
   const corrected = new Set<Node>();

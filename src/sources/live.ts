@@ -12,7 +12,7 @@ import { decodeDmarTable } from '../firmware/acpi/dmar.js';
 import { decodeIvrsTable } from '../firmware/acpi/ivrs.js';
 import { parseAcpiTable } from '../firmware/acpi/table.js';
 import { DecodeError } from '../firmware/errors.js';
-import { capabilitiesUnread, decodePciConfig, type PciConfig } from '../firmware/pci/config.js';
+import { decodePciConfig, headerOnlyConfig, type PciConfig } from '../firmware/pci/config.js';
 import { decodeSmbiosSysfs } from '../firmware/smbios/index.js';
 import { parseAddress } from '../host/address.js';
 import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedRegion } from '../host/model.js';
@@ -57,23 +57,7 @@ export function parseResource(text: string, path = 'resource'): BarSize[] {
 
 /** Header fields from sysfs' vendor/device/class files when config space itself is unreadable. */
 function configFromIds(vendor: number, device: number, classCode: number): PciConfig {
-  return {
-    bytesAvailable: 0,
-    vendorId: vendor,
-    deviceId: device,
-    command: 0,
-    status: 0,
-    revision: 0,
-    classCode,
-    headerType: (classCode >> 8) === 0x0604 ? 1 : 0,
-    multifunction: false,
-    interruptPin: 0,
-    subsystemVendorId: null,
-    subsystemId: null,
-    bars: [],
-    bridge: null,
-    ...capabilitiesUnread(),
-  };
+  return headerOnlyConfig({ vendorId: vendor, deviceId: device, classCode, headerType: (classCode >> 8) === 0x0604 ? 1 : 0 });
 }
 
 /** Stacked devices (bonds, bridges, VLANs) nest at most a few levels. */

@@ -285,6 +285,38 @@ function readBars(v: ByteView, count: number): Bar[] {
   return bars;
 }
 
+/**
+ * A function whose config bytes were not read, from what another source said of its header
+ * (sysfs id files, Windows PnP ids, SurveyDDA's class): every capability stays unknown.
+ */
+export function headerOnlyConfig(h: {
+  vendorId: number;
+  deviceId: number;
+  classCode: number;
+  headerType: number;
+  revision?: number;
+  subsystemVendorId?: number | null;
+  subsystemId?: number | null;
+}): PciConfig {
+  return {
+    bytesAvailable: 0,
+    vendorId: h.vendorId,
+    deviceId: h.deviceId,
+    command: 0,
+    status: 0,
+    revision: h.revision ?? 0,
+    classCode: h.classCode,
+    headerType: h.headerType,
+    multifunction: false,
+    interruptPin: 0,
+    subsystemVendorId: h.subsystemVendorId ?? null,
+    subsystemId: h.subsystemId ?? null,
+    bars: [],
+    bridge: null,
+    ...capabilitiesUnread(),
+  };
+}
+
 /** The capability fields before they are read: undefined means unknown, not absent. */
 export function capabilitiesUnread(): Pick<PciConfig, 'capabilities' | 'extendedCapabilities' | 'chainProblems' | 'pm' | 'msi' | 'msix' | 'pcie' | 'acs' | 'ari' | 'ats' | 'sriov' | 'aer'> {
   return {

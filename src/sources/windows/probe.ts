@@ -8,7 +8,7 @@
  */
 import { decodeDmar } from '../../firmware/acpi/dmar.js';
 import { decodeIvrs } from '../../firmware/acpi/ivrs.js';
-import { capabilitiesUnread, type PciConfig } from '../../firmware/pci/config.js';
+import { headerOnlyConfig, type PciConfig } from '../../firmware/pci/config.js';
 import { decodeSmbiosFile } from '../../firmware/smbios/index.js';
 import { formatAddress } from '../../host/address.js';
 import type { FunctionFacts, HostFacts, HostNote, PciAddress, WindowsFunctionFacts, WindowsHostFacts, WindowsVm } from '../../host/model.js';
@@ -104,24 +104,8 @@ function windowsFunction(d: Obj, path: string, props: Obj | undefined, instanceI
 }
 
 function configOf(ids: Ids, classCode: number, isBridge: boolean): PciConfig {
-  return {
-    // No config bytes: everything below is from PnP ids, and capabilities are unknown.
-    bytesAvailable: 0,
-    vendorId: ids.vendorId,
-    deviceId: ids.deviceId,
-    command: 0,
-    status: 0,
-    revision: ids.revision,
-    classCode,
-    headerType: isBridge ? 1 : 0,
-    multifunction: false,
-    interruptPin: 0,
-    subsystemVendorId: ids.subsystemVendorId,
-    subsystemId: ids.subsystemId,
-    bars: [],
-    bridge: null,
-    ...capabilitiesUnread(),
-  };
+  // No config bytes: everything is from PnP ids, and capabilities are unknown.
+  return headerOnlyConfig({ ...ids, classCode, headerType: isBridge ? 1 : 0 });
 }
 
 function firmware(doc: Obj, notes: HostNote[]): Pick<HostFacts, 'dmar' | 'ivrs' | 'smbios'> {

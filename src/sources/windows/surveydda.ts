@@ -14,7 +14,7 @@
  * order printed, and are found by name or location path.
  */
 import type { PciConfig } from '../../firmware/pci/config.js';
-import { capabilitiesUnread } from '../../firmware/pci/config.js';
+import { headerOnlyConfig } from '../../firmware/pci/config.js';
 import { DecodeError } from '../../firmware/errors.js';
 import type { FunctionFacts, HostFacts, HostNote, WindowsFunctionFacts } from '../../host/model.js';
 
@@ -186,24 +186,8 @@ function windowsOf(b: Block, index: number): WindowsFunctionFacts {
 }
 
 function configOf(classCode: number): PciConfig {
-  return {
-    bytesAvailable: 0,
-    // SurveyDDA prints no ids.
-    vendorId: 0xffff,
-    deviceId: 0xffff,
-    command: 0,
-    status: 0,
-    revision: 0,
-    classCode,
-    headerType: 0,
-    multifunction: false,
-    interruptPin: 0,
-    subsystemVendorId: null,
-    subsystemId: null,
-    bars: [],
-    bridge: null,
-    ...capabilitiesUnread(),
-  };
+  // SurveyDDA prints no ids.
+  return headerOnlyConfig({ vendorId: 0xffff, deviceId: 0xffff, classCode, headerType: 0 });
 }
 
 export function surveyDdaFacts(text: string, file: string): HostFacts {

@@ -7,7 +7,7 @@ import type { IommuState } from './iommu.js';
 import { REQ_ACS_FLAGS, acsNames } from '../host/grouping/acs-bits.js';
 import { compareGroups } from '../host/grouping/compare.js';
 import { simulateOverrides, type OverrideSimulation } from '../host/grouping/override.js';
-import { whereAlone, type SlotAlone } from '../host/grouping/alone.js';
+import { whereAlone, whereAloneFor, type SlotAlone } from '../host/grouping/alone.js';
 import type { Fix } from './finding.js';
 import { isWindowsDevice } from './dda.js';
 
@@ -194,18 +194,6 @@ export function checkGroupsAgainstPrediction(host: Host): Finding[] {
 const MAX_SIMULATED_GROUP = 64;
 const simulations = new WeakMap<Host, Map<string, OverrideSimulation | null>>();
 const slotAnswers = new WeakMap<Host, SlotAlone[]>();
-const slotCounts = new WeakMap<Host, Map<string, number>>();
-
-/** Functions per bus:device (a card's functions), counted once per host. */
-function slotFunctionCount(host: Host): Map<string, number> {
-  let m = slotCounts.get(host);
-  if (!m) {
-    m = new Map();
-    for (const x of host.devices) m.set(deviceKey(x.pci), (m.get(deviceKey(x.pci)) ?? 0) + 1);
-    slotCounts.set(host, m);
-  }
-  return m;
-}
 
 function simulationFor(d: Device, host: Host): OverrideSimulation | null {
   let m = simulations.get(host);
@@ -221,9 +209,7 @@ function simulationFor(d: Device, host: Host): OverrideSimulation | null {
 function slotsAlone(d: Device, host: Host): SlotAlone[] | null {
   let all = slotAnswers.get(host);
   if (!all) slotAnswers.set(host, (all = whereAlone(host)));
-  if (all.length === 0) return null;
-  const functions = slotFunctionCount(host).get(deviceKey(d.pci)) ?? 1;
-  return all.filter((s) => s.port !== d.parent && (functions > 1 ? s.multiFunctionCard.alone === true : s.alone === true));
+  return all.length === 0 ? null : whereAloneFor(host, d.address, all);
 }
 
 /** "Move the card" with the slots named, then the narrowest ACS override that would isolate it (never one that would not). */

@@ -11,11 +11,12 @@ import { parseAcsParams } from './params.js';
 import { iommuCoverage } from './coverage.js';
 import { PCIE_DOWNSTREAM_PORT, PCIE_ENDPOINT, PCIE_ROOT_PORT } from './acs.js';
 import { makeAddress } from '../address.js';
+import { busKey } from '../topology.js';
 import { scopePath } from '../../firmware/format.js';
 import type { DeviceScope, Rmrr } from '../../firmware/acpi/dmar.js';
 import type { Device, Host } from '../model.js';
 
-type HostView = Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress' | 'smbios' | 'system' | 'sysfsSlots'>;
+type HostView = Pick<Host, 'devices' | 'kernel' | 'ivrs' | 'dmar' | 'cmdline' | 'byAddress' | 'smbios' | 'system' | 'sysfsSlots'> & Partial<Pick<Host, 'byBus'>>;
 
 export type RmrrState = 'none' | 'excluded-by-rmrds-possible' | 'blocked' | 'unknown';
 
@@ -255,10 +256,12 @@ export function whereAlone(host: HostView): SlotAlone[] {
 /**
  * For a device in a shared group: the other slots where a card like it would be alone — judged as
  * a two-function card without ACS when its slot holds more than one function, else as one function.
+ * `slots` lets a caller asking for many devices compute whereAlone once.
  */
-export function whereAloneFor(host: HostView, device: string): SlotAlone[] {
+export function whereAloneFor(host: HostView, device: string, slots: SlotAlone[] = whereAlone(host)): SlotAlone[] {
   const d = host.byAddress.get(device);
   if (!d) return [];
-  const functions = host.devices.filter((x) => x.pci.segment === d.pci.segment && x.pci.bus === d.pci.bus && x.pci.device === d.pci.device).length;
-  return whereAlone(host).filter((s) => s.port !== d.parent && (functions > 1 ? s.multiFunctionCard.alone === true : s.alone === true));
+  const onBus = host.byBus?.get(busKey(d.pci.segment, d.pci.bus)) ?? host.devices;
+  const functions = onBus.filter((x) => x.pci.segment === d.pci.segment && x.pci.bus === d.pci.bus && x.pci.device === d.pci.device).length;
+  return slots.filter((s) => s.port !== d.parent && (functions > 1 ? s.multiFunctionCard.alone === true : s.alone === true));
 }

@@ -10,6 +10,8 @@
  */
 import { acsEnabled, PCIE_DOWNSTREAM_PORT, PCIE_ROOT_PORT, PCIE_TO_PCI_BRIDGE, PCIE_UPSTREAM_PORT, PCI_TO_PCIE_BRIDGE, type AcsAnswer, type AcsContext, type AcsNode } from './acs.js';
 import { aliasQuirkFor } from './dma-alias-quirks.js';
+import { ivhdDevices } from './ivhd.js';
+import { busKey } from '../topology.js';
 import { NO_PARAMS, type AcsParams, type DeviceSpec } from './params.js';
 import type { Ivrs } from '../../firmware/acpi/ivrs.js';
 import type { KernelFacts, PciAddress } from '../model.js';
@@ -95,13 +97,7 @@ const RAID_CLASS = 0x0104;
 const VMD_FIRST_DOMAIN = 0x10000;
 /** The release that routes a VMD child's DMA to the VMD endpoint (pci_real_dma_dev). */
 const VMD_REAL_DMA_DEV = [5, 6] as const;
-/** IVHD device entry types (AMD IOMMU spec, Table 93): Select, Alias Select, Alias Start of Range, End of Range. */
-const IVHD_DEV_SELECT = 0x02;
-const IVHD_DEV_ALIAS = 0x42;
-const IVHD_DEV_ALIAS_RANGE = 0x43;
-const IVHD_DEV_RANGE_END = 0x04;
 
-const busKey = (segment: number, bus: number) => `${segment}:${bus}`;
 const devfnOf = (a: PciAddress) => (a.device << 3) | a.function;
 
 interface Node extends AcsNode {
@@ -114,24 +110,7 @@ interface Node extends AcsNode {
 
 /** AMD IVRS Alias Select / Alias Range entries → requester ID → alias requester ID, per segment. */
 export function ivrsAliases(ivrs: Ivrs | null | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!ivrs) return out;
-  const ivhds = ivrs.blocks.filter((b) => b.kind === 'IVHD');
-  // The kernel reads the highest IVHD type it supports; the others repeat the same devices.
-  const top = Math.max(...ivhds.map((b) => b.type), 0);
-  for (const b of ivhds) {
-    if (b.type !== top) continue;
-    let range: { start: number; alias: number } | null = null;
-    for (const e of b.entries) {
-      if (e.type === IVHD_DEV_ALIAS && e.sourceDeviceId !== undefined) out.set(`${b.segment}:${e.deviceId}`, e.sourceDeviceId);
-      else if (e.type === IVHD_DEV_ALIAS_RANGE && e.sourceDeviceId !== undefined) range = { start: e.deviceId, alias: e.sourceDeviceId };
-      else if (e.type === IVHD_DEV_RANGE_END && range) {
-        for (let id = range.start; id <= e.deviceId; id++) out.set(`${b.segment}:${id}`, range.alias);
-        range = null;
-      } else if (e.type === IVHD_DEV_SELECT) range = null;
-    }
-  }
-  return out;
+  return ivhdDevices(ivrs).aliases;
 }
 
 export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOptions): Grouping {

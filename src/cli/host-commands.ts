@@ -10,6 +10,8 @@ import type { Host, HostFacts } from '../host/model.js';
 import { pciIdsLookup } from '../host/pciids.js';
 import { renderExplain, renderSurvey, findDevices, surveyJson, SURVEY_SCHEMA, type Style } from '../report/survey.js';
 import { renderSlots, slotsView } from '../report/slots.js';
+import { lintConfig } from '../checks/lint.js';
+import { lintSummary } from '../report/lint.js';
 import { toJson } from '../report/json.js';
 import { readCaptureFiles, type CaptureFileOptions } from '../sources/capture-files.js';
 import { readCapture } from '../sources/capture-archive.js';
@@ -183,6 +185,9 @@ export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): Exi
   else if (format === 'json') io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
   else if (o.groups) io.out(renderGroups(full, t));
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));
+  // One line about the configuration files, when they were read (`assignable lint` details them).
+  const lint = format === 'text' ? lintSummary(lintConfig(full.host)) : undefined;
+  if (lint !== undefined) io.out(`${lint}\n`);
   return surveyExit(sv, t, o.all ?? false, filtered !== null);
 }
 

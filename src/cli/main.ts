@@ -12,6 +12,7 @@ import type { SurveyOptions } from './host-commands.js';
 import type { CollectCliOptions } from './collect-command.js';
 import type { FixOptions } from './fix-command.js';
 import type { FleetOptions } from './fleet-command.js';
+import type { LintOptions } from './lint-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -22,6 +23,7 @@ const fixCommand = () => import('./fix-command.js');
 const conrepCommand = () => import('./conrep-command.js');
 const windowsProbeCommand = () => import('./windows-probe-command.js');
 const fleetCommand = () => import('./fleet-command.js');
+const lintCommand = () => import('./lint-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -219,6 +221,16 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--pci-ids <file>', 'pci.ids for device names (default: the system\'s)')
     .action(async (inputs: string[], o: FleetOptions) => {
       code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
+    });
+
+  program
+    .command('lint')
+    .description('stale and conflicting passthrough configuration (/etc/modules, modprobe.d, GRUB, /etc/kernel/cmdline), each with file:line and the fix')
+    .option('--root <dir>', 'lint the host tree under this directory instead of / (with or without its sysfs)')
+    .option('--capture <file|dir>', 'a capture written by `assignable collect`')
+    .option('--json', 'machine-readable output (docs/json.md)')
+    .action(async (o: LintOptions) => {
+      code = await guarded(io, async () => (await lintCommand()).runLint(io, o));
     });
 
   try {

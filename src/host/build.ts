@@ -235,5 +235,6 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     kernelConfig: facts.kernelConfig,
     bootloader: facts.bootloader,
     windows: facts.windows,
+    configFiles: facts.configFiles,
   };
 }

@@ -172,6 +172,14 @@ export interface HostFacts {
   /** Windows' own answers (a Windows probe capture or a SurveyDDA paste); undefined elsewhere. */
   windows?: WindowsHostFacts;
   notes: HostNote[];
+  /** Module and boot configuration files under /etc (src/sources/config-files.ts); undefined when not read (no /etc in the tree). */
+  configFiles?: ConfigFile[];
+}
+
+/** One configuration file as read: its path on the host (/etc/modprobe.d/vfio.conf) and its text. */
+export interface ConfigFile {
+  path: string;
+  text: string;
 }
 
 export interface KernelConfig {
@@ -294,4 +302,6 @@ export interface Host {
   kernelConfig: KernelConfig | undefined;
   bootloader: Bootloader | undefined;
   windows: WindowsHostFacts | undefined;
+  /** Module and boot configuration files; undefined when not read. */
+  configFiles: ConfigFile[] | undefined;
 }

@@ -18,6 +18,7 @@ import { parseAddress } from '../host/address.js';
 import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedRegion } from '../host/model.js';
 import { readBootDisk } from './boot-disk.js';
 import { readBootFacts } from './boot.js';
+import { readConfigFiles } from './config-files.js';
 import { SourceError } from './errors.js';
 import { realFs, treeFs, type Fs } from './fs.js';
 import { listDir, PCI_ADDR, pciOnPath, readBytes, readLink, readLinkBase, readText } from './tree-read.js';
@@ -322,7 +323,32 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
   readSmbios(r, facts);
   readKernel(r, facts);
   readCritical(r, facts);
+  const config = readConfigFiles(r.fs, r.root, r.notes);
+  if (config !== undefined) facts.configFiles = config;
   const note = notReadableNote(r);
   if (note) r.notes.push(note);
+  return facts;
+}
+
+/**
+ * A host tree that holds configuration but no sysfs (`lint --root` on a copied /etc): the
+ * configuration files with what the tree says about the kernel and the bootloader. No PCI
+ * functions: the checks that need them say so.
+ */
+export function readConfigTree(root: string, fs: Fs = realFs): HostFacts {
+  const tree = fs === realFs ? treeFs(root) : fs;
+  const notes: HostNote[] = [];
+  const facts: HostFacts = { origin: { kind: root === '/' ? 'live' : 'capture', description: root === '/' ? 'this host' : `host tree at ${root}` }, functions: [], notes };
+  const release = readText(tree, join(root, 'proc/sys/kernel/osrelease'))?.trim();
+  if (release) facts.kernelRelease = release;
+  const cmdline = readText(tree, join(root, 'proc/cmdline'))?.trim();
+  if (cmdline) facts.cmdline = cmdline;
+  const log = readKernelLog(tree, root);
+  if (log !== undefined) facts.dmesg = log;
+  Object.assign(facts, readBootFacts(tree, root, facts.kernelRelease));
+  // Without /sys the tree cannot say whether it booted with EFI: /etc/kernel/cmdline may be systemd-boot's.
+  if (facts.bootloader && !tree.existsSync(join(root, 'sys/firmware')) && tree.existsSync(join(root, 'etc/kernel/cmdline'))) delete facts.bootloader;
+  const config = readConfigFiles(tree, root, notes);
+  if (config !== undefined) facts.configFiles = config;
   return facts;
 }

@@ -43,6 +43,8 @@ export const DEFAULT_MAX = 1 * MiB;
 export const TOTAL_MAX = 64 * MiB;
 /** Entries of one directory (a host with thousands of PCI functions has a few thousand). */
 export const DIR_ENTRIES_MAX = 65_536;
+/** A module or boot configuration file: a few KiB in practice. */
+export const CONFIG_MAX = 256 * KiB;
 
 export const MANIFEST: readonly ManifestEntry[] = [
   // PCI config space: 256 bytes conventional, 4096 extended.
@@ -67,6 +69,17 @@ export const MANIFEST: readonly ManifestEntry[] = [
   { path: 'proc/net/route', max: 4 * MiB, redact: 'route' },
   { path: 'var/log/dmesg', max: 16 * MiB, redact: 'text' },
   { path: 'dmesg.txt', max: 16 * MiB, redact: 'text' },
+  // Module and boot configuration (config-files.ts), for `lint`: a few KiB each. They are kept
+  // as configuration (module names, vendor:device ids, kernel options), with the free-text
+  // redaction: UUIDs (root=UUID=…), IP and MAC addresses in them are blanked; hostnames are not
+  // expected there (an ip= autoconfiguration line is, and its addresses are blanked).
+  { path: 'etc/modules', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/modprobe.d/*', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/modules-load.d/*', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/default/grub', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/default/grub.d/*', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/initramfs-tools/modules', max: CONFIG_MAX, redact: 'text' },
+  { path: 'etc/dracut.conf.d/*', max: CONFIG_MAX, redact: 'text' },
 ];
 
 function matches(pattern: string, path: string): boolean {

@@ -85,3 +85,7 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// `assignable lint`: stale and conflicting passthrough configuration (docs/verdicts.md, "Configuration lint").
+export { lintConfig, LINT_CODES, type LintCode, type LintFinding, type LintReport } from './checks/lint.js';
+export { lintJson, LINT_SCHEMA } from './report/lint.js';

@@ -46,6 +46,17 @@ interface TreeOptions {
   files?: Record<string, string | Uint8Array>;
 }
 
+/** The GRUB_CMDLINE_LINUX(_DEFAULT) values of the tree's /etc/default/grub, read here by a regex of the test's own. */
+function grubValues(root: string): string {
+  let text = '';
+  try {
+    text = readFileSync(join(root, 'etc/default/grub'), 'utf8');
+  } catch {
+    return 'quiet';
+  }
+  return [...text.matchAll(/^GRUB_CMDLINE_LINUX(?:_DEFAULT)?=(?:"([^"]*)"|'([^']*)')/gm)].map((m) => m[1] ?? m[2]).join(' ');
+}
+
 function tree(o: TreeOptions): string {
   const root = sysfsTreeFromDump(P6T6_DUMP, { kernel: o.kernel ?? '6.8.12-4-pve', cmdline: o.cmdline ?? 'BOOT_IMAGE=/boot/vmlinuz root=/dev/mapper/pve-root ro quiet' });
   made.push(root);
@@ -75,6 +86,8 @@ function tree(o: TreeOptions): string {
     mkdirSync(join(root, p, '..'), { recursive: true });
     writeFileSync(join(root, p), content);
   }
+  // Unless a test says otherwise, the host was rebooted after the edit: it runs with what its boot file says.
+  if (o.cmdline === undefined) writeFileSync(join(root, 'proc/cmdline'), `BOOT_IMAGE=/boot/vmlinuz-${o.kernel ?? '6.8.12-4-pve'} ro ${o.systemdBoot ?? grubValues(root)}\n`);
   return root;
 }
 
@@ -293,6 +306,18 @@ describe('lint: trees from real guides', () => {
     const root = tree({ guides: ['clean-proxmox'], files: { 'etc/modprobe.d/vfio': readFileSync(fixture('lint/scottkey-proxmox/etc/modprobe.d/vfio.conf')) } });
     const { doc } = await lint('--root', root);
     assert.deepEqual(only(doc, 'LINT_IGNORED_FILE').map((f) => [f.file, f.line]), [['/etc/modprobe.d/vfio', 1]]);
+  });
+
+  it('the guide\'s GRUB line edited but never applied (no update-grub, or no reboot): each missing option at its line', async () => {
+    const root = tree({ guides: ['master449-ubuntu-amd'], kernel: '6.8.0-45-generic', cmdline: 'BOOT_IMAGE=/boot/vmlinuz-6.8.0-45-generic root=UUID=0b1e ro quiet splash' });
+    const { doc } = await lint('--root', root);
+    const line = lineOf(root, 'etc/default/grub', 'amd_iommu=on');
+    assert.deepEqual(only(doc, 'LINT_NOT_APPLIED').map((f) => [f.file, f.line, f.message.split(' ')[0]]), [
+      ['/etc/default/grub', line, 'amd_iommu=on'],
+      ['/etc/default/grub', line, 'iommu=pt'],
+      ['/etc/default/grub', line, 'iommu=1'],
+      ['/etc/default/grub', line, 'video=efifb:off'],
+    ]);
   });
 
   it('a clean tree (current advice, this host\'s own GPU bound) gives no finding, not even a "may be", and exit 0', async () => {

@@ -25,6 +25,7 @@ export const LINT_CODES = {
   LINT_BOOT_CONFIG_CONFLICT: '/etc/default/grub and /etc/kernel/cmdline disagree, and which one this host boots with is unknown',
   LINT_GRUB_OVERRIDDEN: 'a GRUB_CMDLINE_LINUX(_DEFAULT) line that a later assignment replaces',
   LINT_IGNORED_FILE: 'a file its reader never reads (modprobe.d and modules-load.d read *.conf, grub.d reads *.cfg)',
+  LINT_NOT_APPLIED: 'a passthrough option of the live boot file that the running kernel was not started with',
 } as const;
 
 export type LintCode = keyof typeof LINT_CODES;
@@ -361,6 +362,14 @@ export function lintConfig(host: Host): LintReport {
     }
   }
   for (const p of live) checkParam(p, host, needed, out);
+  // Edited but not applied (no update-grub / proxmox-boot-tool refresh, or no reboot yet): only when the live file is known.
+  if (b !== undefined && host.cmdline !== undefined) {
+    const running = new Set(host.cmdline.split(' -- ')[0]!.trim().split(/\s+/).map((w) => w.replace(/^([^=]*=)"(.*)"$/, '$1$2')));
+    for (const p of relevant(live)) {
+      if (running.has(paramText(p))) continue;
+      out.push({ file: p.file, line: p.line, text: p.text, code: 'LINT_NOT_APPLIED', certain: true, message: `${paramText(p)} is in ${p.file} but not on the command line the running kernel was started with (/proc/cmdline): the change has not taken effect yet.`, fix: `${bootRefresh(host).replace(/^then /, '')} — or, if it is not wanted, delete it here` });
+    }
+  }
   return { files: files.map((f) => f.path), findings: out.sort((x, y) => (x.file === y.file ? x.line - y.line : x.file < y.file ? -1 : 1)) };
 }
 

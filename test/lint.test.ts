@@ -302,6 +302,40 @@ describe('lint: trees from real guides', () => {
     assert.equal(sh.stdout, 'quiet iommu=pt video=efifb:off');
   });
 
+  it('the same advice in the other places guides put it: modules-load.d, initramfs-tools, dracut, install-as-blacklist and module_blacklist= — each at its line', async () => {
+    const guideModules = readFileSync(fixture('lint/scottkey-proxmox/etc/modules'), 'utf8');
+    const root = tree({
+      guides: ['clean-proxmox'],
+      console: '0000:06:00.0',
+      drivers: { '0000:06:00.0': 'nouveau' },
+      files: {
+        'etc/modules-load.d/vfio.conf': guideModules,
+        'etc/initramfs-tools/modules': guideModules,
+        'etc/dracut.conf.d/vfio.conf': 'add_drivers+=" vfio vfio_iommu_type1 vfio_pci vfio_virqfd "\n',
+        'etc/modprobe.d/nouveau.conf': '# keep the host driver off the GPU\ninstall nouveau /bin/false\n',
+        'etc/default/grub': 'GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu=pt module_blacklist=nouveau"\n',
+      },
+    });
+    const { doc } = await lint('--root', root);
+    const at = (code: LintCode) => only(doc, code).map((f) => `${f.file}:${f.line}`);
+    assert.deepEqual(at('LINT_VFIO_VIRQFD'), [
+      '/etc/dracut.conf.d/vfio.conf:1',
+      `/etc/initramfs-tools/modules:${lineOf(root, 'etc/initramfs-tools/modules', 'vfio_virqfd')}`,
+      `/etc/modules-load.d/vfio.conf:${lineOf(root, 'etc/modules-load.d/vfio.conf', 'vfio_virqfd')}`,
+    ]);
+    assert.deepEqual(at('LINT_BLACKLIST_HOST_DRIVER'), ['/etc/default/grub:1', `/etc/modprobe.d/nouveau.conf:${lineOf(root, 'etc/modprobe.d/nouveau.conf', 'install')}`]);
+  });
+
+  it('pcie_acs_override in a copied /etc with no kernel release: "may be", and the message says the release is unknown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-lint-etc-'));
+    made.push(dir);
+    cpSync(fixture('lint', 'amrzs-pve-n100'), dir, { recursive: true });
+    const { doc } = await lint('--root', dir);
+    const [acs] = only(doc, 'LINT_ACS_OVERRIDE_UNPATCHED');
+    assert.deepEqual([acs?.line, acs?.certain], [lineOf(dir, 'etc/default/grub', 'pcie_acs_override'), false]);
+    assert.match(acs!.message, /release unknown/);
+  });
+
   it('the guide\'s vfio.conf saved without .conf: modprobe never reads it (modprobe.d(5): only *.conf)', async () => {
     const root = tree({ guides: ['clean-proxmox'], files: { 'etc/modprobe.d/vfio': readFileSync(fixture('lint/scottkey-proxmox/etc/modprobe.d/vfio.conf')) } });
     const { doc } = await lint('--root', root);

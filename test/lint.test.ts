@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LINT_CODES, type LintCode } from '../src/checks/lint.js';
@@ -418,6 +419,20 @@ describe('lint: bad input is normal input', () => {
     const cap = await lint('--capture', out);
     assert.deepEqual(cap.doc.findings, live.doc.findings);
     assert.ok(cap.doc.findings.length >= 2);
+  });
+
+  it('collect --redact blanks the UUID and address a GRUB line holds; lint of that capture still finds the guide\'s items', async () => {
+    const uuid = '0b1e2c3d-1111-2222-3333-444455556666';
+    const root = tree({ guides: ['scottkey-proxmox'], files: { 'etc/default/grub': `GRUB_CMDLINE_LINUX="root=UUID=${uuid} ip=192.168.1.5"\nGRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on iommu=pt"\n` }, cmdline: 'ro quiet intel_iommu=on iommu=pt' });
+    const out = join(mkdtempSync(join(tmpdir(), 'assignable-lint-cap-')), 'r.tar.gz');
+    made.push(join(out, '..'));
+    const c = await text('collect', '--root', root, '--no-lspci', '--redact', '-o', out);
+    assert.equal(c.code, 0, c.err);
+    const raw = gunzipSync(readFileSync(out)).toString('latin1');
+    assert.ok(raw.includes('intel_iommu=on'), 'the configuration is in the capture');
+    assert.ok(!raw.includes(uuid) && !raw.includes('192.168.1.5'), 'identifying values are not');
+    const { doc } = await lint('--capture', out);
+    assert.deepEqual(doc.findings.map((f) => `${f.file}:${f.line}:${f.code}`), ['/etc/default/grub:2:LINT_INTEL_IOMMU_ON_DEFAULT', `/etc/modules:${lineOf(root, 'etc/modules', 'vfio_virqfd')}:LINT_VFIO_VIRQFD`]);
   });
 });
 

@@ -337,6 +337,18 @@ describe('lint: trees from real guides', () => {
     assert.match(acs!.message, /release unknown/);
   });
 
+  it('a copied /etc with --kernel: the version-dependent items become certain; a --kernel the tree contradicts is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-lint-etc-'));
+    made.push(dir);
+    cpSync(fixture('lint', 'scottkey-proxmox'), dir, { recursive: true });
+    const { doc } = await lint('--root', dir, '--kernel', '6.8.12-4-pve');
+    assert.deepEqual(only(doc, 'LINT_VFIO_VIRQFD').map((f) => f.certain), [true]);
+    const bad = await text('lint', '--root', tree({ kernel: '6.1.0-18-amd64' }), '--kernel', '6.8.12-4-pve');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /the tree says its kernel is 6\.1\.0-18-amd64/);
+    assert.equal((await text('lint', '--root', dir, '--kernel', '$(reboot)')).code, 2);
+  });
+
   it('the guide\'s vfio.conf saved without .conf: modprobe never reads it (modprobe.d(5): only *.conf)', async () => {
     const root = tree({ guides: ['clean-proxmox'], files: { 'etc/modprobe.d/vfio': readFileSync(fixture('lint/scottkey-proxmox/etc/modprobe.d/vfio.conf')) } });
     const { doc } = await lint('--root', root);

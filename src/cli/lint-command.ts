@@ -16,6 +16,8 @@ export interface LintOptions {
   root?: string;
   capture?: string;
   json?: boolean;
+  /** The kernel release, for a tree that does not say (a copied /etc). */
+  kernel?: string;
 }
 
 function readTree(root: string, fs: Fs): HostFacts {
@@ -33,7 +35,13 @@ function readTree(root: string, fs: Fs): HostFacts {
 
 export function runLint(io: Io, o: LintOptions, fs: Fs = realFs): ExitCode {
   if (o.root !== undefined && o.capture !== undefined) throw new UsageError('--root and --capture: choose one');
+  if (o.kernel !== undefined && !/^\d+\.\d+[0-9A-Za-z._+~-]{0,120}$/.test(o.kernel)) throw new UsageError(`--kernel ${JSON.stringify(o.kernel.slice(0, 60))}: not a kernel release (give what \`uname -r\` prints, e.g. 6.8.12-4-pve)`);
   const facts = o.capture !== undefined ? readFacts({ capture: o.capture }, fs) : readTree(o.root ?? '/', fs);
+  if (o.kernel !== undefined) {
+    // The tree's own release wins over a guess; a different one is a usage error, not silently replaced.
+    if (facts.kernelRelease !== undefined && facts.kernelRelease !== o.kernel) throw new UsageError(`--kernel ${o.kernel}: the tree says its kernel is ${facts.kernelRelease}`);
+    facts.kernelRelease = o.kernel;
+  }
   const host = buildHost(facts, o.capture !== undefined ? undefined : nameLookup({ root: o.root }, fs));
   if (host.configFiles === undefined) {
     throw new SourceError('not-found', o.capture ?? o.root ?? '/', `${host.origin.description}: no /etc in it, so no configuration to lint${o.capture !== undefined ? ' (a capture from before `assignable collect` recorded /etc/modules, modprobe.d and the boot files: collect it again)' : ''}`);

@@ -228,6 +228,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .description('stale and conflicting passthrough configuration (/etc/modules, modprobe.d, GRUB, /etc/kernel/cmdline), each with file:line and the fix')
     .option('--root <dir>', 'lint the host tree under this directory instead of / (with or without its sysfs)')
     .option('--capture <file|dir>', 'a capture written by `assignable collect`')
+    .option('--kernel <release>', 'the kernel release (uname -r) when the tree does not hold it (a copied /etc)')
     .option('--json', 'machine-readable output (docs/json.md)')
     .action(async (o: LintOptions) => {
       code = await guarded(io, async () => (await lintCommand()).runLint(io, o));

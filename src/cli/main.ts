@@ -12,6 +12,7 @@ import type { SurveyOptions } from './host-commands.js';
 import type { CollectCliOptions } from './collect-command.js';
 import type { FixOptions } from './fix-command.js';
 import type { FleetOptions } from './fleet-command.js';
+import type { DiagnoseOptions } from './diagnose-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -22,6 +23,7 @@ const fixCommand = () => import('./fix-command.js');
 const conrepCommand = () => import('./conrep-command.js');
 const windowsProbeCommand = () => import('./windows-probe-command.js');
 const fleetCommand = () => import('./fleet-command.js');
+const diagnoseCommand = () => import('./diagnose-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -220,6 +222,16 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .action(async (inputs: string[], o: FleetOptions) => {
       code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
     });
+
+  hostSource(
+    program
+      .command('diagnose')
+      .description('the passthrough errors in a pasted log (dmesg, journal, QEMU/Proxmox task log, libvirt, SurveyDDA): each with its finding code and fixes; with host data (--capture…), joined to that host\'s devices')
+      .argument('[file]', 'the log text; "-" or nothing reads standard input')
+      .option('--json', 'machine-readable output (docs/json.md)'),
+  ).action(async (file: string | undefined, o: DiagnoseOptions) => {
+    code = await guarded(io, async () => (await diagnoseCommand()).runDiagnose(io, file, o));
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

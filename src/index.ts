@@ -85,3 +85,7 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// diagnose: the passthrough errors in pasted log text, with their codes; joined to a Survey when given.
+export { diagnose, recognize, MESSAGES, type Diagnosis, type DiagnosedError, type KnownMessage } from './checks/diagnose/index.js';
+export { diagnosisJson, DIAGNOSE_SCHEMA } from './report/diagnose.js';

@@ -157,6 +157,20 @@ describe('diagnose: input', () => {
     assert.equal(r.out, '');
   });
 
+  it('compressed or random bytes without a NUL are refused too, naming the first non-text character', async () => {
+    const file = join(dir, 'garbage.bin');
+    // Bytes 0x80–0xfe only: no NUL, and no valid UTF-8 sequence (every one is a lone continuation or lead byte).
+    writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => 0x80 + ((i * 37) % 0x7f))));
+    const r = await run(['diagnose', file]);
+    assert.equal(r.code, EXIT.INPUT);
+    assert.match(r.err, /^assignable: diagnose: .*garbage\.bin: character 0: \d+ of \d+ characters are not text/);
+    assert.equal(r.err.trim().split('\n').length, 1);
+    // A log with one stray byte is still a log.
+    const one = join(dir, 'one-stray-byte.txt');
+    writeFileSync(one, Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(fixtureText(D, 'proxmox-no-reset.gangqizai-igd-17.txt'), 'latin1')]));
+    assert.equal((await run(['diagnose', one])).code, EXIT.BLOCKED);
+  });
+
   it('UTF-16LE with a BOM (Windows PowerShell 5.1 `>`) is read', async () => {
     const file = join(dir, 'survey-utf16.txt');
     const text = fixtureText('windows', '06-haxm-149-2020-06-13-surveydda-z390-ws2019.txt');

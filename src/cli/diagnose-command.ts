@@ -16,6 +16,9 @@ export interface DiagnoseOptions extends HostSourceOptions {
 /** A pasted log, a journal export, a task log: megabytes at most; 16 MiB is not a paste. */
 export const DIAGNOSE_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Logs may quote a stray byte; one in twenty undecodable or control characters is not a log. */
+const GARBAGE_RATIO = 20;
+
 const HOST_KEYS: Array<keyof HostSourceOptions> = ['root', 'capture', 'surveydda', 'lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'];
 
 /**
@@ -33,6 +36,18 @@ export function decodeLogText(bytes: Uint8Array, file: string): string {
   }
   const nul = text.indexOf('\0');
   if (nul >= 0) throw new SourceError('usage', file, `diagnose: ${file === '-' ? 'standard input' : file}: character ${nul}: a NUL — binary data, not log text`);
+  // Garbage without NULs (compressed or random bytes): undecodable or control characters
+  // beyond what logs carry (tab, form feed, ANSI escape) in more than 1 of every GARBAGE_RATIO.
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfffd || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c && c !== 0x1b) || c === 0x7f) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (bad * GARBAGE_RATIO > text.length) throw new SourceError('usage', file, `diagnose: ${file === '-' ? 'standard input' : file}: character ${first}: ${bad} of ${text.length} characters are not text — binary or compressed data, not a log`);
   return text;
 }
 

@@ -62,7 +62,7 @@ function renderError(e: DiagnosedError, hasHost: boolean): string[] {
 export function renderDiagnosis(dx: Diagnosis, source: string, hasHost: boolean): string {
   const out: string[] = [];
   if (dx.errors.length === 0) {
-    out.push(`${printable(source)}: no known passthrough error in ${dx.lineCount} line${dx.lineCount === 1 ? '' : 's'} (nothing guessed; \`assignable diagnose --help\` lists what is recognised)`);
+    out.push(`${printable(source)}: no known passthrough error in ${dx.lineCount} line${dx.lineCount === 1 ? '' : 's'} (nothing guessed; README, \`assignable diagnose\`, lists what is recognised)`);
     return out.join('\n') + '\n';
   }
   out.push(`${printable(source)}: ${dx.errors.length} known passthrough error${dx.errors.length === 1 ? '' : 's'} in ${dx.lineCount} lines`);

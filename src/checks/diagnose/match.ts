@@ -65,7 +65,8 @@ export function recognize(text: string): Recognized {
     const m = message.pattern.exec(line)!;
     const named = m.groups?.dev;
     const device = (named !== undefined ? normalizeAddress(named) : null) ?? normalizeAddress(line);
-    const group = m.groups?.group !== undefined ? Number(m.groups.group) : null;
+    const groupText = m.groups?.group ?? m.groups?.group2;
+    const group = groupText !== undefined ? Number(groupText) : null;
     const deviceName = message.deviceOnPreviousLine && device === null && lastText !== '' ? lastText.slice(0, 200) : null;
     const key = `${message.id}|${device ?? ''}|${deviceName ?? ''}|${group ?? ''}`;
     const seen = byKey.get(key);

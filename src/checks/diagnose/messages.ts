@@ -147,6 +147,16 @@ export const MESSAGES: KnownMessage[] = [
     continuation: true,
   },
   {
+    id: 'group-device-not-available',
+    pattern: /(?:error getting device from group (?<group>\d+)|Verify all devices in group (?<group2>\d+) are bound to vfio-<bus> or pci-stub and not already in use)/i,
+    codes: ['GROUP_SHARED', 'DRIVER_BOUND'],
+    from: 'qemu',
+    versions: 'QEMU (the older wording of a group QEMU cannot use; the errno before it says more)',
+    source: 'QEMU hw/vfio; DualCoder/vgpu_unlock#95',
+    meaning: 'QEMU could not get the device from its group: a member is on a host driver, the device is already in use (another VM), or its driver refused (EIO: see the kernel log).',
+    fixes: [GROUP_FIXES[0]!, fix(2, 'Make sure no other VM or process holds the device', 'none', 'A group can be open in one VM (one container) at a time.', ['ls -l /proc/*/fd 2>/dev/null | grep /dev/vfio/'])],
+  },
+  {
     id: 'dpdk-group-not-viable',
     pattern: /VFIO group is not viable/i,
     codes: ['GROUP_SHARED', 'GROUP_HOST_CRITICAL'],

@@ -145,6 +145,27 @@ describe('diagnose joined to a host (the DL380e example)', () => {
   });
 });
 
+describe('diagnose joined by IOMMU group', () => {
+  const R740 = fixture('pci', 'iommu-groups', 'dell-poweredge-r740-102e11');
+
+  it('"group 29" (vgpu_unlock#95) joins to the members of the kernel\'s group 29 in lspci -vv from a PowerEdge R740', async () => {
+    // The oracle: the kernel's own groups, as lspci printed them ("IOMMU group: N"), collected in expected.json.
+    const kernel = (JSON.parse(fixtureText('pci', 'iommu-groups', 'dell-poweredge-r740-102e11', 'expected.json')) as { groups: Record<string, string[]> }).groups['29']!;
+    const r = await run(['diagnose', fixture(D, 'qemu-group-device-eio.vgpu-unlock-95.txt'), '--lspci', join(R740, 'lspci-vvnn.txt'), '--json']);
+    assert.equal(r.code, EXIT.BLOCKED);
+    const [e] = JSON.parse(r.out).errors;
+    assert.equal(e.iommuGroup, 29);
+    assert.deepEqual(e.joined.devices.map((d: { address: string }) => d.address).sort(), [...kernel].sort());
+    for (const c of e.codes) assert.ok(['GROUP_SHARED', 'DRIVER_BOUND'].includes(c), c);
+  });
+
+  it('a capture without kernel groups says so instead of guessing members (--capture)', async () => {
+    const r = await run(['diagnose', fixture(D, 'qemu-group-device-eio.vgpu-unlock-95.txt'), '--capture', fixture('captures', 'asus-p6t6-pciutils-tree.tar.gz')]);
+    assert.equal(r.code, EXIT.BLOCKED);
+    assert.match(r.out, /IOMMU group 29: the host data has no kernel IOMMU groups/);
+  });
+});
+
 describe('diagnose: input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'assignable-diagnose-'));
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -61,8 +61,8 @@ function join(hit: Hit, codes: FindingCode[], sv: Survey): Joined {
     return { devices: [], note: hostHits.length > 0 ? `the host data shows ${[...new Set(hostHits.map((f) => f.code))].join(', ')} (host)` : 'the line names no device' };
   }
   if (reports.length === 0) {
-    const why = hit.group !== null && hit.device === null && sv.host.groups === undefined ? 'the host data has no kernel IOMMU groups' : 'no such device in the host data';
-    return { devices: [], note: `${via}: ${why} — is it the same host?` };
+    const noGroups = hit.group !== null && hit.device === null && sv.host.groups === undefined;
+    return { devices: [], note: noGroups ? `${via}: the host data has no kernel IOMMU groups (give a capture or lspci -vv from that host)` : `${via}: no such device in the host data — is it the same host?` };
   }
   const devices = reports.map((report) => {
     const all = [...report.findings, ...sv.hostFindings];

@@ -145,6 +145,24 @@ describe('diagnose joined to a host (the DL380e example)', () => {
   });
 });
 
+describe('diagnose joined by name (SurveyDDA)', () => {
+  it('SurveyDDA lines join to the devices of that SurveyDDA run (--surveydda), by the name printed before them', async () => {
+    const F = fixture('windows', '06-haxm-149-2020-06-13-surveydda-z390-ws2019.txt');
+    const r = await run(['diagnose', F, '--surveydda', F, '--json']);
+    assert.equal(r.code, EXIT.BLOCKED);
+    const errors = JSON.parse(r.out).errors as Array<{ deviceName: string; codes: string[]; joined: { devices: Array<{ name: string; confirmed: string[] }> } }>;
+    const gpu = errors.find((e) => e.deviceName === 'NVIDIA GeForce RTX 2080 Ti')!;
+    assert.deepEqual(gpu.joined.devices.map((d) => d.name), ['NVIDIA GeForce RTX 2080 Ti']);
+    assert.deepEqual(gpu.joined.devices[0]!.confirmed, ['DDA_FIRMWARE_KEPT_PCIE_CONTROL']);
+    // Two functions are named "High Definition Audio Controller"; the paste's second verdict is cut
+    // off ("BIOS kept cont"), so one error, joined to the one function whose verdict it is.
+    const audio = errors.filter((e) => e.deviceName === 'High Definition Audio Controller');
+    assert.equal(audio.length, 1);
+    assert.equal(audio[0]!.joined.devices.length, 1);
+    assert.deepEqual(audio[0]!.codes, ['CONVENTIONAL_PCI']);
+  });
+});
+
 describe('diagnose joined by IOMMU group', () => {
   const R740 = fixture('pci', 'iommu-groups', 'dell-poweredge-r740-102e11');
 

@@ -19,7 +19,7 @@ export const DIAGNOSE_MAX_BYTES = 16 * 1024 * 1024;
 /** Logs may quote a stray byte; one in twenty undecodable or control characters is not a log. */
 const GARBAGE_RATIO = 20;
 
-const HOST_KEYS: Array<keyof HostSourceOptions> = ['root', 'capture', 'surveydda', 'lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'];
+const HOST_KEYS: Array<keyof HostSourceOptions> = ['root', 'capture', 'surveydda', 'pwsh', 'lspci', 'acpidump', 'dmar', 'ivrs', 'dmidecode', 'cmdline', 'kernel', 'dmesg'];
 
 /**
  * Log text: UTF-8 (BOM or not), or UTF-16LE with a BOM (what `>` writes in Windows PowerShell

@@ -64,11 +64,13 @@ function join(hit: Hit, codes: FindingCode[], sv: Survey): Joined {
     const noGroups = hit.group !== null && hit.device === null && sv.host.groups === undefined;
     return { devices: [], note: noGroups ? `${via}: the host data has no kernel IOMMU groups (give a capture or lspci -vv from that host)` : `${via}: no such device in the host data — is it the same host?` };
   }
-  const devices = reports.map((report) => {
+  let devices = reports.map((report) => {
     const all = [...report.findings, ...sv.hostFindings];
     const findings = all.filter((f) => codes.includes(f.code));
     return { report, confirmed: [...new Set(findings.map((f) => f.code))], findings };
   });
+  // Names are not unique (two "High Definition Audio Controller"s): keep the ones the host's checks agree with.
+  if (hit.device === null && hit.group === null && devices.some((d) => d.confirmed.length > 0)) devices = devices.filter((d) => d.confirmed.length > 0);
   const unconfirmed = devices.filter((d) => d.confirmed.length === 0);
   const note = unconfirmed.length === 0 ? null : `the host data does not show ${codes.join(' or ')} for ${unconfirmed.map((d) => d.report.device.address).join(', ')}: the log may be from another boot, kernel or host`;
   return { devices, note };

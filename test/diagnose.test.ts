@@ -106,7 +106,8 @@ describe('diagnose joined to a host (the DL380e example)', () => {
 
   it('an RMRR refusal naming 0000:04:00.0 joins to the host\'s device and its own RMRR finding and ladder', async () => {
     assert.equal(rmrrScoped.get('0000:04:00.0'), '0580', 'the oracle: 04:00.0 (memory controller, not USB/display) is RMRR-scoped');
-    const sv = runSurvey(loadHost({ ...DL380E, kernel: '6.8.12-4-pve' }));
+    // A kernel that prints this wording (3.17–6.5).
+    const sv = runSurvey(loadHost({ ...DL380E, kernel: '4.19.0' }));
     const [e] = diagnose(fixtureText(D, 'journal-rmrr-ineligible.csdn-129370392.txt'), sv).errors;
     assert.equal(e!.joined!.devices.length, 1);
     const j = e!.joined!.devices[0]!;
@@ -121,6 +122,16 @@ describe('diagnose joined to a host (the DL380e example)', () => {
     const doc = JSON.parse(r.out);
     assert.equal(doc.host, true);
     assert.deepEqual(doc.errors[0].joined.devices[0].confirmed, ['RMRR_DIRECT']);
+  });
+
+  it('the wording dates the log: "Device is ineligible…" is Linux 3.17–6.5, so against a 6.8 host it is from another kernel', () => {
+    const line = fixtureText(D, 'journal-rmrr-ineligible.csdn-129370392.txt');
+    const at = (kernel: string) => diagnose(line, runSurvey(loadHost({ ...DL380E, kernel }))).errors[0]!.joined!.note;
+    // The wording moved into the IOMMU core in 6.6 (a48ce36e2786), as "Firmware has requested…".
+    assert.match(at('6.8.12-4-pve')!, /Linux prints this wording from 3\.17 before 6\.6; the host data's kernel is 6\.8\.12-4-pve/);
+    assert.equal(at('4.19.0'), null);
+    const later = diagnose(fixtureText('logs', 'hpe-proliant-gen8-gatekeeper-718.vfio-1to1.txt'), runSurvey(loadHost({ ...DL380E, kernel: '5.15.0' }))).errors[0]!.joined!.note!;
+    assert.match(later, /from 6\.6; the host data's kernel is 5\.15\.0/);
   });
 
   it('the host settles a two-code message: identity-map lines (coreos/bugs#2108) become relaxable for USB, direct for the NIC', () => {

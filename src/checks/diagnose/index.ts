@@ -76,11 +76,27 @@ function join(hit: Hit, codes: FindingCode[], sv: Survey): Joined {
   return { devices, note };
 }
 
+const before = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/** The wording is from other kernels than the host data's: the log is not from this boot of this host. */
+function kernelNote(hit: Hit, sv: Survey): string | null {
+  const k = sv.host.kernel;
+  const range = hit.message.kernel;
+  if (!k || !range) return null;
+  const v: [number, number] = [k.major, k.minor];
+  const outside = (range.since && before(v, range.since)) || (range.until && !before(v, range.until));
+  if (!outside) return null;
+  const span = `${range.since ? `from ${range.since.join('.')}` : ''}${range.since && range.until ? ' ' : ''}${range.until ? `before ${range.until.join('.')}` : ''}`;
+  return `Linux prints this wording ${span}; the host data's kernel is ${k.release}: the log comes from another kernel`;
+}
+
 export function diagnose(text: string, sv: Survey | null = null): Diagnosis {
   const r = recognize(text);
   const errors = r.hits.map((hit) => {
     let codes = hit.message.codes;
-    const joined = sv ? join(hit, codes, sv) : null;
+    let joined = sv ? join(hit, codes, sv) : null;
+    const kn = sv ? kernelNote(hit, sv) : null;
+    if (joined && kn) joined = { ...joined, note: joined.note === null ? kn : `${joined.note}; ${kn}` };
     // The host's checks settle which of several codes it is, when they produce exactly some of them.
     if (joined && codes.length > 1) {
       const seen = [...new Set(joined.devices.flatMap((d) => d.confirmed))];

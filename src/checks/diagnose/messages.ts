@@ -28,6 +28,8 @@ export interface KnownMessage {
   meaning: string;
   /** What to do without the host's data; with it, the host's own checks give the ladder. */
   fixes: Fix[];
+  /** Linux releases that print this wording: from `since` (inclusive) to `until` (exclusive), [major, minor]. */
+  kernel?: { since?: [number, number]; until?: [number, number] };
   /** Continuation of the previous line's message (no device of its own). */
   continuation?: boolean;
   /** SurveyDDA prints the device's friendly name on the line before its verdict. */
@@ -79,6 +81,7 @@ export const MESSAGES: KnownMessage[] = [
     from: 'kernel',
     versions: 'Linux 3.17 to 6.5 (VT-d driver); QEMU then says "failed to set iommu for container: Operation not permitted"',
     source: 'kernel commit c875d2c1b808 (peers.md §2.2); harvester/harvester#7340',
+    kernel: { since: [3, 17], until: [6, 6] },
     meaning: 'A DMAR RMRR names the device and the kernel refuses to put it in a VM\'s IOMMU domain.',
     fixes: RMRR_FIXES,
   },
@@ -89,6 +92,7 @@ export const MESSAGES: KnownMessage[] = [
     from: 'kernel',
     versions: 'Linux 6.6 and later (IOMMU core, Intel RMRR and AMD IVMD alike); QEMU then says "Failed to set group container: Invalid argument"',
     source: 'kernel commit a48ce36e2786 "iommu: Prevent RESV_DIRECT devices from blocking domains" (peers.md §2.2); AltraMayor/gatekeeper#718',
+    kernel: { since: [6, 6] },
     meaning: 'The firmware reserves memory for the device (Intel DMAR RMRR, or AMD IVMD unity range) that must stay mapped 1:1, so the kernel refuses a VM domain.',
     fixes: [
       ...RMRR_FIXES,

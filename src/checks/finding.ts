@@ -114,6 +114,7 @@ export const CATALOG = {
   DEVICE_INACCESSIBLE: { title: 'Config space reads as all ones: powered down (D3cold), held, or gone', effect: e('block', 'block', 'block') },
   BAR_RESERVED_BY_HOST: { title: 'Part of a BAR is claimed by the host (often the boot framebuffer)', effect: e('warn', 'none', 'none') },
   BAR_UNASSIGNED: { title: 'A BAR got no address (MMIO window too small)', effect: e('warn', 'warn', 'warn') },
+  ACS_VIOLATION: { title: 'A port\'s ACS blocked a request from below it (AER ACSViol)', effect: e('warn', 'warn', 'warn') },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

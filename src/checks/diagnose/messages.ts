@@ -338,6 +338,19 @@ export const MESSAGES: KnownMessage[] = [
     ],
   },
   {
+    id: 'aer-acs-violation',
+    pattern: /\[21\] ACSViol\b/,
+    codes: ['ACS_VIOLATION'],
+    from: 'kernel',
+    versions: 'Linux AER (drivers/pci/pcie/aer.c), bit 21 of the Uncorrectable Error Status',
+    source: 'PCIe Base spec, Uncorrectable Error Status "ACS Violation Status"; minisforum-docs/MS-02-Ultra#10',
+    meaning: 'The port named (the receiver) blocked a request by ACS: a device below it sent peer-to-peer or untranslated traffic ACS forbids — often a passed-through device or its firmware misbehaving.',
+    fixes: [
+      fix(1, 'Find which device below the port sent it (the TLP header\'s requester ID) and whether it is passed through', 'none', 'lspci -t shows the devices behind the port.', ['lspci -tv']),
+      fix(2, 'Update the device\'s firmware and the system firmware', 'low', 'ACS violations from endpoints are usually firmware bugs; the port is doing its job.'),
+    ],
+  },
+  {
     id: 'surveydda-rmrr',
     pattern: /BIOS requires that this device remain attached to BIOS-owned memory/i,
     codes: ['DDA_RESERVED_MEMORY'],
@@ -406,4 +419,4 @@ export const MESSAGES: KnownMessage[] = [
 ];
 
 /** Codes only diagnose produces (the survey's checks cannot see these states in a capture). */
-export const DIAGNOSE_ONLY_CODES: FindingCode[] = ['DEVICE_INACCESSIBLE', 'BAR_RESERVED_BY_HOST', 'BAR_UNASSIGNED'];
+export const DIAGNOSE_ONLY_CODES: FindingCode[] = ['DEVICE_INACCESSIBLE', 'BAR_RESERVED_BY_HOST', 'BAR_UNASSIGNED', 'ACS_VIOLATION'];

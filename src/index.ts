@@ -89,3 +89,6 @@ export { toJson } from './report/json.js';
 // `assignable lint`: stale and conflicting passthrough configuration (docs/verdicts.md, "Configuration lint").
 export { lintConfig, LINT_CODES, type LintCode, type LintFinding, type LintReport } from './checks/lint.js';
 export { lintJson, LINT_SCHEMA } from './report/lint.js';
+// diagnose: the passthrough errors in pasted log text, with their codes; joined to a Survey when given.
+export { diagnose, recognize, MESSAGES, type Diagnosis, type DiagnosedError, type KnownMessage } from './checks/diagnose/index.js';
+export { diagnosisJson, DIAGNOSE_SCHEMA } from './report/diagnose.js';

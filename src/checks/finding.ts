@@ -110,6 +110,11 @@ export const CATALOG = {
   DDA_IOV_REASONS: { title: 'Hyper-V gives IovSupportReasons', effect: e('none', 'info', 'none') },
   DDA_ASSIGNED: { title: 'Already dismounted or assigned with DDA', effect: e('none', 'info', 'none') },
   DDA_VM_SETTINGS: { title: 'The VM it is assigned to has settings that conflict with DDA', effect: e('none', 'warn', 'none') },
+  // Seen only in the errors users paste (assignable diagnose): states a capture does not show.
+  DEVICE_INACCESSIBLE: { title: 'Config space reads as all ones: powered down (D3cold), held, or gone', effect: e('block', 'block', 'block') },
+  BAR_RESERVED_BY_HOST: { title: 'Part of a BAR is claimed by the host (often the boot framebuffer)', effect: e('warn', 'none', 'none') },
+  BAR_UNASSIGNED: { title: 'A BAR got no address (MMIO window too small)', effect: e('warn', 'warn', 'warn') },
+  ACS_VIOLATION: { title: 'A port\'s ACS blocked a request from below it (AER ACSViol)', effect: e('warn', 'warn', 'warn') },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

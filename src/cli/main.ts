@@ -13,6 +13,7 @@ import type { CollectCliOptions } from './collect-command.js';
 import type { FixOptions } from './fix-command.js';
 import type { FleetOptions } from './fleet-command.js';
 import type { LintOptions } from './lint-command.js';
+import type { DiagnoseOptions } from './diagnose-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -24,6 +25,7 @@ const conrepCommand = () => import('./conrep-command.js');
 const windowsProbeCommand = () => import('./windows-probe-command.js');
 const fleetCommand = () => import('./fleet-command.js');
 const lintCommand = () => import('./lint-command.js');
+const diagnoseCommand = () => import('./diagnose-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -233,6 +235,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .action(async (o: LintOptions) => {
       code = await guarded(io, async () => (await lintCommand()).runLint(io, o));
     });
+  hostSource(
+    program
+      .command('diagnose')
+      .description('the passthrough errors in a pasted log (dmesg, journal, QEMU/Proxmox task log, libvirt, SurveyDDA): each with its finding code and fixes; with host data (--capture…), joined to that host\'s devices')
+      .argument('[file]', 'the log text; "-" or nothing reads standard input')
+      .option('--json', 'machine-readable output (docs/json.md)'),
+  ).action(async (file: string | undefined, o: DiagnoseOptions) => {
+    code = await guarded(io, async () => (await diagnoseCommand()).runDiagnose(io, file, o));
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

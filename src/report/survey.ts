@@ -81,7 +81,7 @@ export function renderSurvey(sv: Survey, target: Target, all: boolean, style: St
   return out.join('\n') + '\n';
 }
 
-function findingJson(f: Finding) {
+export function findingJson(f: Finding) {
   const effects = Object.fromEntries(TARGETS.map((t) => {
     const belief = beliefOf(f.code, t);
     return [t, { effect: effectOf(f.code, t), confidence: confidenceOf(f.code, t), ...(belief ? { note: belief } : {}) }];

@@ -110,6 +110,12 @@ export const CATALOG = {
   DDA_IOV_REASONS: { title: 'Hyper-V gives IovSupportReasons', effect: e('none', 'info', 'none') },
   DDA_ASSIGNED: { title: 'Already dismounted or assigned with DDA', effect: e('none', 'info', 'none') },
   DDA_VM_SETTINGS: { title: 'The VM it is assigned to has settings that conflict with DDA', effect: e('none', 'warn', 'none') },
+  // Host readiness (readiness.ts): can this host run KVM guests with VFIO at all.
+  HOST_IS_VIRTUAL_MACHINE: { title: 'This host is itself a virtual machine: its devices are emulated or passed through to it', effect: e('info', 'info', 'info') },
+  CPU_VIRTUALIZATION_MISSING: { title: 'The CPU shows no VT-x/AMD-V (no vmx or svm flag): KVM cannot run guests', effect: e('block', 'none', 'none') },
+  KVM_UNAVAILABLE: { title: '/dev/kvm is missing or cannot be opened', effect: e('block', 'none', 'none') },
+  VFIO_MODULES_MISSING: { title: 'The kernel lacks a vfio module VFIO needs (vfio, vfio_iommu_type1, vfio_pci)', effect: e('block', 'none', 'none') },
+  VFIO_NOT_LOADED: { title: 'The vfio modules are available but not loaded', effect: e('info', 'none', 'none') },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

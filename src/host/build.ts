@@ -235,5 +235,8 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     kernelConfig: facts.kernelConfig,
     bootloader: facts.bootloader,
     windows: facts.windows,
+    cpuFlags: facts.cpuFlags,
+    kvm: facts.kvm,
+    vfioModules: facts.vfioModules,
   };
 }

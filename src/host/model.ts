@@ -172,6 +172,12 @@ export interface HostFacts {
   /** Windows' own answers (a Windows probe capture or a SurveyDDA paste); undefined elsewhere. */
   windows?: WindowsHostFacts;
   notes: HostNote[];
+  /** /proc/cpuinfo: which of vmx, svm, hypervisor the first CPU's flags line has; undefined when not read (or no flags line). */
+  cpuFlags?: string[];
+  /** /dev/kvm: registered by the kernel (present), opened read-write on the live host (usable), or not; undefined when not read. */
+  kvm?: { state: 'absent' | 'present' | 'usable' | 'unusable'; detail: string };
+  /** vfio/kvm modules: in the running kernel (/proc/modules, /sys/module), built in (modules.builtin), module files of this release; each undefined when not read. */
+  vfioModules?: { loaded?: string[]; builtin?: string[]; files?: string[] };
 }
 
 export interface KernelConfig {
@@ -294,4 +300,7 @@ export interface Host {
   kernelConfig: KernelConfig | undefined;
   bootloader: Bootloader | undefined;
   windows: WindowsHostFacts | undefined;
+  cpuFlags: string[] | undefined;
+  kvm: HostFacts['kvm'];
+  vfioModules: HostFacts['vfioModules'];
 }

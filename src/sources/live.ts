@@ -18,6 +18,7 @@ import { parseAddress } from '../host/address.js';
 import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedRegion } from '../host/model.js';
 import { readBootDisk } from './boot-disk.js';
 import { readBootFacts } from './boot.js';
+import { readReadiness } from './readiness.js';
 import { SourceError } from './errors.js';
 import { realFs, treeFs, type Fs } from './fs.js';
 import { listDir, PCI_ADDR, pciOnPath, readBytes, readLink, readLinkBase, readText } from './tree-read.js';
@@ -322,6 +323,7 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
   readSmbios(r, facts);
   readKernel(r, facts);
   readCritical(r, facts);
+  Object.assign(facts, readReadiness(r.fs, r.root, facts.kernelRelease));
   const note = notReadableNote(r);
   if (note) r.notes.push(note);
   return facts;

@@ -85,3 +85,7 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// Host readiness (the first lines of `survey`) and whether the host is itself a virtual machine.
+export { readiness, type Readiness, type ReadinessItem, type ReadinessStatus } from './checks/readiness.js';
+export { virtualMachine, type VirtualMachine } from './checks/virtual-machine.js';

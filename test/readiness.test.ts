@@ -17,6 +17,8 @@ import { runSurvey } from '../src/checks/index.js';
 import { virtualMachine } from '../src/checks/virtual-machine.js';
 import { decodeDmidecodeText } from '../src/firmware/smbios/dmidecode-text.js';
 import { buildHost } from '../src/host/build.js';
+import type { HostFacts } from '../src/host/model.js';
+import { functionsFromLspci } from '../src/sources/capture-files.js';
 import { collect } from '../src/sources/collect.js';
 import { realFs } from '../src/sources/fs.js';
 import { readLiveHost } from '../src/sources/live.js';
@@ -176,6 +178,16 @@ describe('not a virtual machine', () => {
     assert.equal(sv.readiness.virtualMachine.is, false);
     assert.equal(sv.readiness.cpu.status, 'pass');
     assert.ok(!sv.hostFindings.some((f) => f.code === 'HOST_IS_VIRTUAL_MACHINE' || f.code === 'CPU_VIRTUALIZATION_MISSING'));
+  });
+});
+
+describe('virtio alone does not outweigh the CPU flags', () => {
+  it('bare metal (flags without "hypervisor") with a hardware virtio function, as a DPU presents, is not a VM; without the flags line the virtio function makes it one', () => {
+    const board = functionsFromLspci(fixtureText('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt'));
+    const virtio = functionsFromLspci(DUMP).find((f) => f.address.device === 9)!;
+    const facts = (cpuFlags?: string[]): HostFacts => ({ origin: { kind: 'capture', description: 't' }, functions: [...board, { ...virtio, address: { segment: 0, bus: 0x0a, device: 0, function: 0 } }], notes: [], ...(cpuFlags ? { cpuFlags } : {}) });
+    assert.equal(virtualMachine(buildHost(facts(['vmx']))).is, false);
+    assert.equal(virtualMachine(buildHost(facts())).is, true);
   });
 });
 

@@ -86,10 +86,13 @@ export function virtualMachine(host: Host): VirtualMachine {
       evidence.push(`SMBIOS system: ${[sys.manufacturer, sys.product].filter(Boolean).join(' / ')}`);
     }
   }
+  const strong = evidence.length > 0;
   const emulated = host.devices.filter((d) => emulatedBy(d) !== null);
   const virtio = emulated.filter((d) => emulatedBy(d)!.startsWith('virtio'));
   if (virtio.length > 0) evidence.push(`virtio PCI functions: ${virtio.map((d) => d.address).join(', ')}`);
-  const is = evidence.length > 0 ? true : host.cpuFlags !== undefined ? false : undefined;
+  // Virtio alone is weaker: DPUs (BlueField, IPU) present hardware virtio functions to bare metal,
+  // so a CPU flags line without "hypervisor" outweighs it.
+  const is = strong ? true : host.cpuFlags !== undefined ? false : virtio.length > 0 ? true : undefined;
   const passedThrough = is ? host.devices.filter((d) => !d.isBridge && !d.isHostBridge && emulatedBy(d) === null).map((d) => d.address) : [];
   return { is, hypervisor, evidence, emulated: emulated.map((d) => d.address), passedThrough };
 }

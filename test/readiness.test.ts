@@ -134,6 +134,18 @@ describe('a KVM guest with a passed-through GPU (acceptance of issue 10 point 1)
     assert.equal(sv.readiness.vfio.status, 'fail');
   });
 
+  it('a VM with a virtual DMAR the kernel left off: the fix is its virtual IOMMU on the hypervisor, not the firmware setup', () => {
+    // One fact changed: a real DMAR (Supermicro X10DAi) in the guest's ACPI tables, intel_iommu=on, no groups.
+    const root = guestTree({ cmdline: `${CMDLINE} intel_iommu=on` });
+    copyFileSync(fixture('dmar', 'supermicro-x10dai-4a64a6.dat'), join(root, 'sys/firmware/acpi/tables/DMAR'));
+    const sv = runSurvey(buildHost(readLiveHost(root)));
+    const f = sv.hostFindings.find((x) => x.code === 'IOMMU_DISABLED_BY_KERNEL');
+    assert.ok(f, sv.hostFindings.map((x) => x.code).join(' '));
+    assert.match(f.fixes[0]!.title, /virtual IOMMU on its hypervisor/);
+    assert.ok(f.fixes[0]!.commands!.some((c) => /intel-iommu/.test(c)));
+    assert.ok(!f.fixes.some((x) => /firmware setup/i.test(`${x.title} ${x.detail}`)));
+  });
+
   it('the kernel IOMMU mode is read from the command line (iommu=pt)', () => {
     const sv = runSurvey(buildHost(readLiveHost(guestTree({ cmdline: `${CMDLINE} intel_iommu=on iommu=pt` }))));
     assert.match(sv.readiness.iommu.mode ?? '', /^passthrough \(iommu=pt\).*; intel_iommu=on$/);

@@ -133,7 +133,7 @@ function virtualIommuFixes(vm: VirtualMachine): Fix[] {
 
 /** The "firmware setup" step, for a VM: its virtual IOMMU is set on the hypervisor. */
 function vmFirmwareFix(vm: VirtualMachine, rank: number): Fix {
-  return { rank, title: "Check this VM's virtual IOMMU on its hypervisor", risk: 'low', detail: 'This host is a virtual machine: there is no firmware setup to change. Check that its virtual IOMMU is configured as below, then check the kernel log for "DMAR:" errors.', commands: virtualIommuCommands(vm) };
+  return { rank, title: "Check this VM's virtual IOMMU on its hypervisor", risk: 'low', detail: 'This host is a virtual machine: there is no firmware setting to change here. Check that its virtual IOMMU is configured as below, then check the kernel log for "DMAR:" errors.', commands: virtualIommuCommands(vm) };
 }
 
 export function checkIommu(host: Host, s: IommuState): Finding[] {

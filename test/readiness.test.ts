@@ -8,7 +8,7 @@
  * function is physical is lspci's own description in the dump's header lines, not our decode.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -146,6 +146,18 @@ describe('a KVM guest with a passed-through GPU (acceptance of issue 10 point 1)
     assert.ok(!f.fixes.some((x) => /firmware setup/i.test(`${x.title} ${x.detail}`)));
   });
 
+  it('a VM whose virtual DMAR has no interrupt remapping: turn it on in the virtual IOMMU (intremap=on), not in a firmware setup', () => {
+    // iasl -d of this DMAR: "Flags : 00" (INTR_REMAP clear); one fact changed: it is in the guest's ACPI tables.
+    const root = guestTree({ cmdline: `${CMDLINE} intel_iommu=on` });
+    copyFileSync(fixture('dmar', 'supermicro-x8sil-40aecb.dat'), join(root, 'sys/firmware/acpi/tables/DMAR'));
+    const sv = runSurvey(buildHost(readLiveHost(root)));
+    const f = sv.hostFindings.find((x) => x.code === 'INTERRUPT_REMAPPING_ABSENT');
+    assert.ok(f, sv.hostFindings.map((x) => x.code).join(' '));
+    assert.match(f.fixes[0]!.title, /interrupt remapping in this VM's virtual IOMMU/);
+    assert.ok(f.fixes[0]!.commands!.some((c) => /intremap=on/.test(c)));
+    assert.ok(!f.fixes.some((x) => /firmware setup/i.test(`${x.title} ${x.detail}`)));
+  });
+
   it('the kernel IOMMU mode is read from the command line (iommu=pt)', () => {
     const sv = runSurvey(buildHost(readLiveHost(guestTree({ cmdline: `${CMDLINE} intel_iommu=on iommu=pt` }))));
     assert.match(sv.readiness.iommu.mode ?? '', /^passthrough \(iommu=pt\).*; intel_iommu=on$/);
@@ -200,6 +212,22 @@ describe('virtio alone does not outweigh the CPU flags', () => {
     const facts = (cpuFlags?: string[]): HostFacts => ({ origin: { kind: 'capture', description: 't' }, functions: [...board, { ...virtio, address: { segment: 0, bus: 0x0a, device: 0, function: 0 } }], notes: [], ...(cpuFlags ? { cpuFlags } : {}) });
     assert.equal(virtualMachine(buildHost(facts(['vmx']))).is, false);
     assert.equal(virtualMachine(buildHost(facts())).is, true);
+  });
+});
+
+describe('/dev/kvm on this machine', () => {
+  it('the live reader opens it read-write exactly when the OS lets this process (access(2) is the oracle)', (t) => {
+    if (!existsSync('/dev/kvm')) return t.skip('this machine has no /dev/kvm');
+    if (!existsSync('/sys/bus/pci/devices')) return t.skip('no PCI sysfs here');
+    let allowed = true;
+    try {
+      accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    } catch {
+      allowed = false;
+    }
+    const kvm = readLiveHost('/').kvm;
+    if (kvm === undefined) return t.skip('/sys/class/misc not readable here');
+    assert.equal(kvm.state, allowed ? 'usable' : 'unusable', kvm.detail);
   });
 });
 

@@ -186,7 +186,11 @@ export function checkIommu(host: Host, s: IommuState): Finding[] {
  */
 function interruptRemappingFinding(host: Host, s: IommuState): Finding {
   const why = host.dmar && host.dmar.intrRemap === false ? `DMAR flags 0x${host.dmar.flags.toString(16).padStart(2, '0')}: INTR_REMAP is clear` : s.cmdline?.params.get('intremap') === 'off' ? 'command line: intremap=off' : 'no IOAPIC described to the IOMMU';
-  const firmware = { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low' as const, detail: 'Often tied to the VT-d / x2APIC settings.' };
+  const vm = virtualMachine(host);
+  // In a VM, remapping is a property of the virtual IOMMU its hypervisor emulates.
+  const firmware: Fix = vm.is
+    ? { rank: 1, title: "Turn on interrupt remapping in this VM's virtual IOMMU (on its hypervisor)", risk: 'low', detail: 'This host is a virtual machine: there is no firmware setting to change here. QEMU\'s intel-iommu remaps interrupts only with intremap=on, which needs the split irqchip.', commands: virtualIommuCommands(vm) }
+    : { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low', detail: 'Often tied to the VT-d / x2APIC settings.' };
   if (s.unsafeInterrupts?.allowed) {
     return finding('INTERRUPT_REMAPPING_UNSAFE_ALLOWED', null, 'Interrupt remapping is not available, and VFIO is told to work without it (allow_unsafe_interrupts): a guest can forge interrupts to the host. Hyper-V DDA requires interrupt remapping.', [why, s.unsafeInterrupts.source], [firmware]);
   }

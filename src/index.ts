@@ -92,3 +92,6 @@ export { lintJson, LINT_SCHEMA } from './report/lint.js';
 // diagnose: the passthrough errors in pasted log text, with their codes; joined to a Survey when given.
 export { diagnose, recognize, MESSAGES, type Diagnosis, type DiagnosedError, type KnownMessage } from './checks/diagnose/index.js';
 export { diagnosisJson, DIAGNOSE_SCHEMA } from './report/diagnose.js';
+// Host readiness (the first lines of `survey`) and whether the host is itself a virtual machine.
+export { readiness, type Readiness, type ReadinessItem, type ReadinessStatus } from './checks/readiness.js';
+export { virtualMachine, type VirtualMachine } from './checks/virtual-machine.js';

@@ -31,6 +31,8 @@ import { gen8Probe, type SimOptions } from './windows-hosts.js';
 const DIR = 'pci/pciutils-tests';
 const dump = (name: string) => functionsFromLspci(fixtureText(DIR, `${name}.dump.txt`));
 const P6T6 = dump('asus-p6t6-pciutils-tree');
+/** A KVM guest: virtio functions and one physical GPU function (test/fixtures/pci/kvm-guest). */
+const GUEST = functionsFromLspci(fixtureText('pci/kvm-guest', 'kvm-guest-gpu.dump.txt'));
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
 const addr = (f: FunctionFacts) => `${hex(f.address.segment, 4)}:${hex(f.address.bus, 2)}:${hex(f.address.device, 2)}.${f.address.function}`;
 const byAddr = (fns: FunctionFacts[], a: string) => fns.find((f) => addr(f) === a)!;
@@ -154,6 +156,12 @@ const ROWS: Row[] = [
   { code: 'DDA_IOV_REASONS', device: null, probe: '0000:09:00.0', host: () => win({ keptPcieControl: true }), expect: e('none', 'info', 'none'), why: 'IovSupportReasons concern SR-IOV; translated for information.' },
   { code: 'DDA_ASSIGNED', device: '0000:09:00.0', host: () => win({ vms: [{ ...WIN_VM, automaticStopAction: 'TurnOff', dynamicMemoryEnabled: false, checkpointType: 'Disabled' }] }), expect: e('none', 'info', 'none'), why: 'Get-VMAssignableDevice lists it: already assigned; information.' },
   { code: 'DDA_VM_SETTINGS', device: '0000:09:00.0', host: () => win({ vms: [WIN_VM] }), expect: e('none', 'warn', 'none'), why: 'Stop action Save, dynamic memory, checkpoints: DDA requires TurnOff and neither of the others (Microsoft DDA docs).' },
+  // Host readiness (issue 10 point 1): the facts as the live reader gives them (test/readiness.test.ts reads them from trees).
+  { code: 'HOST_IS_VIRTUAL_MACHINE', device: null, probe: '0000:00:10.0', host: () => host(GUEST, { dmar: null, ivrs: null, iommuGroups: [], cpuFlags: ['hypervisor'], dmesg: fixtureText('pci/kvm-guest', 'dmesg.txt') }), expect: e('info', 'info', 'info'), why: 'virtio functions, the CPUID hypervisor bit and "Hypervisor detected: KVM": a KVM guest; information that changes the advice, not a verdict.' },
+  { code: 'CPU_VIRTUALIZATION_MISSING', device: null, probe: '0000:06:00.0', host: () => host(P6T6, { cpuFlags: [] }), expect: e('block', 'none', 'none'), why: 'No vmx/svm flag: KVM cannot create a guest (kvm_intel/kvm_amd refuse to load); Hyper-V and ESXi run on the bare hardware, not this Linux.' },
+  { code: 'KVM_UNAVAILABLE', device: null, probe: '0000:06:00.0', host: () => host(P6T6, { kvm: { state: 'absent', detail: '/sys/class/misc has no kvm: the kvm module is not loaded' } }), expect: e('block', 'none', 'none'), why: 'QEMU/libvirt open /dev/kvm to run a VFIO guest; without it there is no KVM guest.' },
+  { code: 'VFIO_MODULES_MISSING', device: null, probe: '0000:06:00.0', host: () => host(P6T6, { kernelConfig: { path: '/boot/config-6.8.0', options: { CONFIG_VFIO: null } } }), expect: e('block', 'none', 'none'), why: '"# CONFIG_VFIO is not set": no vfio-pci driver to bind a device to.' },
+  { code: 'VFIO_NOT_LOADED', device: null, probe: '0000:06:00.0', host: () => host(P6T6, { vfioModules: { loaded: [], builtin: [], files: ['vfio', 'vfio_iommu_type1', 'vfio_pci'] } }), expect: e('info', 'none', 'none'), why: 'Module files present but not loaded: binding to vfio-pci loads them, so only the timing (before the host driver) is at stake.' },
   { code: 'EMBEDDED', device: '0000:02:00.0', host: () => dl380e('6.8.12-4-pve'), expect: e('info', 'info', 'info'), why: 'SMBIOS type 41 / HPE embedded record: no slot; information.' },
 ];
 

@@ -115,6 +115,12 @@ export const CATALOG = {
   BAR_RESERVED_BY_HOST: { title: 'Part of a BAR is claimed by the host (often the boot framebuffer)', effect: e('warn', 'none', 'none') },
   BAR_UNASSIGNED: { title: 'A BAR got no address (MMIO window too small)', effect: e('warn', 'warn', 'warn') },
   ACS_VIOLATION: { title: 'A port\'s ACS blocked a request from below it (AER ACSViol)', effect: e('warn', 'warn', 'warn') },
+  // Host readiness (readiness.ts): can this host run KVM guests with VFIO at all.
+  HOST_IS_VIRTUAL_MACHINE: { title: 'This host is itself a virtual machine: its devices are emulated or passed through to it', effect: e('info', 'info', 'info') },
+  CPU_VIRTUALIZATION_MISSING: { title: 'The CPU shows no VT-x/AMD-V (no vmx or svm flag): KVM cannot run guests', effect: e('block', 'none', 'none') },
+  KVM_UNAVAILABLE: { title: '/dev/kvm is missing or cannot be opened', effect: e('block', 'none', 'none') },
+  VFIO_MODULES_MISSING: { title: 'The kernel lacks a vfio module VFIO needs (vfio, vfio_iommu_type1, vfio_pci)', effect: e('block', 'none', 'none') },
+  VFIO_NOT_LOADED: { title: 'The vfio modules are available but not loaded', effect: e('info', 'none', 'none') },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

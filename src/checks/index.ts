@@ -9,6 +9,7 @@ import { checkInterrupts } from './interrupts.js';
 import { checkEmbedded, checkSriov } from './inventory.js';
 import { checkIommu, iommuState, type IommuState } from './iommu.js';
 import { checkMmio } from './mmio.js';
+import { checkReadiness, readiness, type Readiness } from './readiness.js';
 import { checkReset } from './reset.js';
 import { checkIvmd, checkRmrr } from './rmrr.js';
 
@@ -23,6 +24,8 @@ export interface DeviceReport {
 export interface Survey {
   host: Host;
   iommu: IommuState;
+  /** Host readiness: CPU virtualization, /dev/kvm, IOMMU mode, vfio modules, is it a VM. */
+  readiness: Readiness;
   hostFindings: Finding[];
   devices: DeviceReport[];
 }
@@ -40,7 +43,8 @@ export function isInternal(d: Device): boolean {
 
 export function runSurvey(host: Host): Survey {
   const s = iommuState(host);
-  const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host), ...checkDdaHost(host)];
+  const ready = readiness(host, s);
+  const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host), ...checkDdaHost(host), ...checkReadiness(host, ready)];
   const mgmt = managementFunctions(host);
   const devices = host.devices.map((d) => {
     const findings = [
@@ -63,5 +67,5 @@ export function runSurvey(host: Host): Survey {
     const verdicts = Object.fromEntries(TARGETS.map((t) => [t, verdict(all, t)])) as Record<Target, Verdict>;
     return { device: d, findings, verdicts, hidden: isInternal(d) };
   });
-  return { host, iommu: s, hostFindings, devices };
+  return { host, iommu: s, readiness: ready, hostFindings, devices };
 }

@@ -2,6 +2,7 @@
 import { hasRelaxRmrr, intelIommuOptions, parseCmdline, type Cmdline } from '../host/kernel.js';
 import type { Host, KernelConfig } from '../host/model.js';
 import { finding, type Finding, type Fix } from './finding.js';
+import { virtualIommuCommands, virtualMachine, type VirtualMachine } from './virtual-machine.js';
 
 export interface IommuState {
   vendor: 'intel' | 'amd' | null | undefined;
@@ -122,8 +123,29 @@ function kernelDisabledFixes(host: Host, s: IommuState): Fix[] {
   return [bootParameterFix(host, 1, 'intel_iommu=on', build)];
 }
 
+/** In a virtual machine the IOMMU is the hypervisor's to emulate: the fix is on the physical host, not in a firmware setup. */
+function virtualIommuFixes(vm: VirtualMachine): Fix[] {
+  return [
+    { rank: 1, title: `Give this virtual machine a virtual IOMMU (${vm.hypervisor ?? 'on its hypervisor'}; VM powered off)`, risk: 'low', detail: 'This host is a virtual machine: the IOMMU it sees is the one its hypervisor emulates, so there is no firmware setting to change here. With intel-iommu, interrupt remapping needs intremap=on and a split irqchip; nesting also needs nested virtualization (vmx/svm in the guest).', commands: virtualIommuCommands(vm) },
+    { rank: 2, title: 'Or assign the device on the physical host instead', risk: 'none', detail: 'A device passed through to this VM can go straight to the VM that needs it: run assignable survey on the physical host.' },
+  ];
+}
+
+/** The "firmware setup" step, for a VM: its virtual IOMMU is set on the hypervisor. */
+function vmFirmwareFix(vm: VirtualMachine, rank: number): Fix {
+  return { rank, title: "Check this VM's virtual IOMMU on its hypervisor", risk: 'low', detail: 'This host is a virtual machine: there is no firmware setting to change here. Check that its virtual IOMMU is configured as below, then check the kernel log for "DMAR:" errors.', commands: virtualIommuCommands(vm) };
+}
+
 export function checkIommu(host: Host, s: IommuState): Finding[] {
   const out: Finding[] = [];
+  // Only asked when the advice depends on it: firmware settings are no fix inside a VM.
+  const vm = s.firmware === 'absent' || s.kernelEnabled === false ? virtualMachine(host) : undefined;
+  // A VM's virtio-iommu is described by ACPI VIOT, not DMAR/IVRS: the kernel's groups say it is there.
+  if (s.firmware === 'absent' && vm?.is && host.groups !== undefined && host.groups.size > 0) return out;
+  if (s.firmware === 'absent' && vm?.is) {
+    out.push(finding('IOMMU_ABSENT', null, 'This virtual machine has no IOMMU (no ACPI DMAR or IVRS table): its hypervisor gives it none, so no device can be passed on from it.', ['ACPI: no DMAR and no IVRS table', ...vm.evidence], virtualIommuFixes(vm)));
+    return out;
+  }
   if (s.firmware === 'absent') {
     out.push(
       finding('IOMMU_ABSENT', null, 'The firmware exposes neither a DMAR (Intel VT-d) nor an IVRS (AMD-Vi) table: no device can be passed through.', [
@@ -147,7 +169,7 @@ export function checkIommu(host: Host, s: IommuState): Finding[] {
       'kernel: /sys/kernel/iommu_groups is empty',
       ...(s.cmdline ? [`command line: ${s.cmdline.raw.trim()}`] : ['command line: unknown']),
       ...(host.kernelConfig ? configLines(host.kernelConfig, /^CONFIG_(INTEL_IOMMU|AMD_IOMMU|IOMMU_DEFAULT)/) : []),
-    ], kernelDisabledFixes(host, s)));
+    ], vm?.is ? kernelDisabledFixes(host, s).map((f) => (f.title === 'Check the firmware setup' ? vmFirmwareFix(vm, f.rank) : f)) : kernelDisabledFixes(host, s)));
   } else if (s.kernelEnabled === undefined) {
     out.push(finding('IOMMU_KERNEL_STATE_UNKNOWN', null, 'Whether the kernel enabled the IOMMU is unknown: the capture has no IOMMU group data.', [], [
       { rank: 1, title: 'Capture the groups', risk: 'none', detail: 'On the host, run `assignable collect` (it records /sys/kernel/iommu_groups), or paste `lspci -nnvvv` from lspci 3.6+ which prints "IOMMU group".' },
@@ -164,7 +186,11 @@ export function checkIommu(host: Host, s: IommuState): Finding[] {
  */
 function interruptRemappingFinding(host: Host, s: IommuState): Finding {
   const why = host.dmar && host.dmar.intrRemap === false ? `DMAR flags 0x${host.dmar.flags.toString(16).padStart(2, '0')}: INTR_REMAP is clear` : s.cmdline?.params.get('intremap') === 'off' ? 'command line: intremap=off' : 'no IOAPIC described to the IOMMU';
-  const firmware = { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low' as const, detail: 'Often tied to the VT-d / x2APIC settings.' };
+  const vm = virtualMachine(host);
+  // In a VM, remapping is a property of the virtual IOMMU its hypervisor emulates.
+  const firmware: Fix = vm.is
+    ? { rank: 1, title: "Turn on interrupt remapping in this VM's virtual IOMMU (on its hypervisor)", risk: 'low', detail: 'This host is a virtual machine: there is no firmware setting to change here. QEMU\'s intel-iommu remaps interrupts only with intremap=on, which needs the split irqchip.', commands: virtualIommuCommands(vm) }
+    : { rank: 1, title: 'Enable interrupt remapping in the firmware setup', risk: 'low', detail: 'Often tied to the VT-d / x2APIC settings.' };
   if (s.unsafeInterrupts?.allowed) {
     return finding('INTERRUPT_REMAPPING_UNSAFE_ALLOWED', null, 'Interrupt remapping is not available, and VFIO is told to work without it (allow_unsafe_interrupts): a guest can forge interrupts to the host. Hyper-V DDA requires interrupt remapping.', [why, s.unsafeInterrupts.source], [firmware]);
   }

@@ -236,5 +236,8 @@ export function buildHost(facts: HostFacts, names?: NameLookup): Host {
     bootloader: facts.bootloader,
     windows: facts.windows,
     configFiles: facts.configFiles,
+    cpuFlags: facts.cpuFlags,
+    kvm: facts.kvm,
+    vfioModules: facts.vfioModules,
   };
 }

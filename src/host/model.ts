@@ -174,6 +174,12 @@ export interface HostFacts {
   notes: HostNote[];
   /** Module and boot configuration files under /etc (src/sources/config-files.ts); undefined when not read (no /etc in the tree). */
   configFiles?: ConfigFile[];
+  /** /proc/cpuinfo: which of vmx, svm, hypervisor the first CPU's flags line has; undefined when not read (or no flags line). */
+  cpuFlags?: string[];
+  /** /dev/kvm: registered by the kernel (present), opened read-write on the live host (usable), or not; undefined when not read. */
+  kvm?: { state: 'absent' | 'present' | 'usable' | 'unusable'; detail: string };
+  /** vfio/kvm modules: in the running kernel (/proc/modules, /sys/module), built in (modules.builtin), module files of this release; each undefined when not read. */
+  vfioModules?: { loaded?: string[]; builtin?: string[]; files?: string[] };
 }
 
 /** One configuration file as read: its path on the host (/etc/modprobe.d/vfio.conf) and its text. */
@@ -304,4 +310,7 @@ export interface Host {
   windows: WindowsHostFacts | undefined;
   /** Module and boot configuration files; undefined when not read. */
   configFiles: ConfigFile[] | undefined;
+  cpuFlags: string[] | undefined;
+  kvm: HostFacts['kvm'];
+  vfioModules: HostFacts['vfioModules'];
 }

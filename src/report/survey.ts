@@ -1,6 +1,7 @@
 /** `survey` and `explain` output: the table, the JSON document, the per-device explanation. */
 import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type Finding, type Target } from '../checks/finding.js';
 import type { DeviceReport, Survey } from '../checks/index.js';
+import type { ReadinessStatus } from '../checks/readiness.js';
 import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
 import { mmioNeed } from '../checks/mmio.js';
 import { pciPart } from '../host/location-path.js';
@@ -53,8 +54,37 @@ export function hostLine(sv: Survey): string[] {
   return [`${sys} — ${kernel} — ${h.origin.kind === 'live' ? 'this host' : h.origin.description}`, `IOMMU: ${vendor}${s.vendor ? `, ${enabled}, ${ir}` : ''}`];
 }
 
+const READY_LABEL: Record<ReadinessStatus, string> = { pass: 'PASS', fail: 'FAIL', info: 'INFO', unknown: 'unknown' };
+const READY_COLOR = { pass: 'assignable', fail: 'blocked', info: 'dim', unknown: 'dim' } as const;
+
+/**
+ * The readiness block, as virt-host-validate prints it: one line per check that the input
+ * answers, the unanswered ones together on one line (old captures and loose files stay compact).
+ */
+export function readinessLines(sv: Survey, style: Style): string[] {
+  const r = sv.readiness;
+  const vm = r.virtualMachine;
+  const vmItem = vm.is === true
+    ? { status: 'info' as const, label: 'YES', detail: `${vm.hypervisor ?? 'hypervisor not named'}; ${vm.passedThrough.length > 0 ? `passed through to it: ${vm.passedThrough.map((a) => `${short(a)} ${printable(sv.host.byAddress.get(a)?.name ?? '')}`.trim()).join(', ')}` : 'no passed-through function'}` }
+    : vm.is === false ? { status: 'pass' as const, label: 'no', detail: 'no "hypervisor" CPU flag and no other sign' } : { status: 'unknown' as const, label: 'unknown', detail: '' };
+  const items: Array<{ name: string; status: ReadinessStatus; label?: string; detail: string }> = [
+    { name: 'CPU virtualization', ...r.cpu },
+    { name: 'KVM (/dev/kvm)', ...r.kvm },
+    { name: 'IOMMU', ...r.iommu },
+    { name: 'vfio modules', ...r.vfio },
+    { name: 'virtual machine', ...vmItem },
+  ];
+  const out: string[] = [];
+  for (const i of items.filter((x) => x.status !== 'unknown' || x.name === 'IOMMU')) {
+    out.push(`  ${i.name.padEnd(18)} ${paint(style, READY_COLOR[i.status], (i.label ?? READY_LABEL[i.status]).padEnd(7))} ${i.detail}`);
+  }
+  const unknown = items.filter((x) => x.status === 'unknown' && x.name !== 'IOMMU').map((x) => x.name);
+  if (unknown.length > 0) out.push(paint(style, 'dim', `  not in this input: ${unknown.join(', ')}`));
+  return out;
+}
+
 export function renderSurvey(sv: Survey, target: Target, all: boolean, style: Style): string {
-  const out: string[] = [...hostLine(sv)];
+  const out: string[] = [hostLine(sv)[0]!, ...readinessLines(sv, style)];
   // The banner speaks for the target the table shows, as the rows do.
   for (const f of sv.hostFindings) {
     const e = effectOf(f.code, target);
@@ -163,6 +193,19 @@ function windowsJson(w: NonNullable<Device['windows']>) {
   };
 }
 
+/** Host readiness; unknown as "unknown" statuses and null values (JSON has no undefined). */
+function readinessJson(sv: Survey) {
+  const r = sv.readiness;
+  const vm = r.virtualMachine;
+  return {
+    cpu: { ...r.cpu, flags: sv.host.cpuFlags ?? null },
+    kvm: { ...r.kvm, state: sv.host.kvm?.state ?? null },
+    iommu: r.iommu,
+    vfio: { ...r.vfio, modules: sv.host.vfioModules ? { loaded: sv.host.vfioModules.loaded ?? null, builtin: sv.host.vfioModules.builtin ?? null, files: sv.host.vfioModules.files ?? null } : null },
+    virtualMachine: { is: vm.is ?? null, hypervisor: vm.hypervisor, evidence: vm.evidence, emulated: vm.emulated, passedThrough: vm.passedThrough },
+  };
+}
+
 export function surveyJson(sv: Survey, target: Target | null) {
   const h = sv.host;
   return {
@@ -184,6 +227,7 @@ export function surveyJson(sv: Survey, target: Target | null) {
       bootDisk: { functions: h.bootDiskFunctions ?? null, evidence: h.bootDiskEvidence, unknown: h.bootDiskUnknown ?? null },
       // Windows' host-level answers (probe capture or SurveyDDA); absent keys were not read.
       windows: h.windows ?? null,
+      readiness: readinessJson(sv),
       findings: sv.hostFindings.map(findingJson),
       notes: h.notes,
     },

@@ -19,6 +19,7 @@ import { realFs, treeFs, type Fs } from './fs.js';
 import { ZPOOL_STATUS_FILE } from './boot-disk.js';
 import { readLiveHost } from './live.js';
 import { redactionFor } from './manifest.js';
+import { cpuinfoKept } from './readiness.js';
 import { MAC, UUID, defaultRoutes, redactCmdline, redactIdentifiers, redactKernelLog, redactLspciText, redactMountLine, redactPciConfig, redactRoutes, rootMountLine } from './redact.js';
 import type { TarEntry } from './tar.js';
 
@@ -46,7 +47,7 @@ export interface CaptureManifest {
 }
 
 /** Kernel log lines the survey uses; the rest says nothing about passthrough. */
-const KEEP_LOG = /DMAR|IOMMU|iommu|AMD-Vi|IRQ remapping|Linux version|Command line|vfio|RMRR|ACS|relaxable|pcie_acs|x2apic/;
+const KEEP_LOG = /DMAR|IOMMU|iommu|AMD-Vi|IRQ remapping|Linux version|Command line|vfio|RMRR|ACS|relaxable|pcie_acs|x2apic|Hypervisor detected/;
 const SMBIOS_EP = 'sys/firmware/dmi/tables/smbios_entry_point';
 const SMBIOS_TABLE = 'sys/firmware/dmi/tables/DMI';
 const LOG_FILES = new Set(['var/log/dmesg', 'dmesg.txt']);
@@ -186,6 +187,7 @@ function transform(rel: string, data: Uint8Array, redact: boolean): Uint8Array {
     const kept = defaultRoutes(latin1(data));
     return enc.encode(redact ? redactRoutes(kept) : kept);
   }
+  if (rule === 'cpuinfo') return enc.encode(cpuinfoKept(latin1(data)));
   if (!redact || rule === 'none') return data;
   if (rule === 'pci-config') return redactPciConfig(data);
   if (rule === 'cmdline') return enc.encode(redactCmdline(latin1(data)));

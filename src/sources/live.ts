@@ -19,6 +19,7 @@ import type { BarSize, FunctionFacts, GroupFacts, HostFacts, HostNote, ReservedR
 import { readBootDisk } from './boot-disk.js';
 import { readBootFacts } from './boot.js';
 import { readConfigFiles } from './config-files.js';
+import { readReadiness } from './readiness.js';
 import { SourceError } from './errors.js';
 import { realFs, treeFs, type Fs } from './fs.js';
 import { listDir, PCI_ADDR, pciOnPath, readBytes, readLink, readLinkBase, readText } from './tree-read.js';
@@ -325,6 +326,7 @@ export function readLiveHost(root = '/', fs: Fs = realFs): HostFacts {
   readCritical(r, facts);
   const config = readConfigFiles(r.fs, r.root, r.notes);
   if (config !== undefined) facts.configFiles = config;
+  Object.assign(facts, readReadiness(r.fs, r.root, facts.kernelRelease));
   const note = notReadableNote(r);
   if (note) r.notes.push(note);
   return facts;

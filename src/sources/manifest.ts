@@ -22,7 +22,9 @@ export type Redaction =
   /** Routing table: only default routes are kept, gateways blanked. */
   | 'route'
   /** Free text: MAC addresses, UUIDs, IP addresses, iSCSI names blanked. */
-  | 'text';
+  | 'text'
+  /** /proc/cpuinfo: only the first CPU's flags line is kept (no model, microcode or serial). */
+  | 'cpuinfo';
 
 export interface ManifestEntry {
   /** Path under the host root; `*` stands for one path segment. */
@@ -80,6 +82,11 @@ export const MANIFEST: readonly ManifestEntry[] = [
   { path: 'etc/default/grub.d/*', max: CONFIG_MAX, redact: 'text' },
   { path: 'etc/initramfs-tools/modules', max: CONFIG_MAX, redact: 'text' },
   { path: 'etc/dracut.conf.d/*', max: CONFIG_MAX, redact: 'text' },
+  // Host readiness (readiness.ts): a few hundred bytes per CPU, thousands of CPUs at most.
+  { path: 'proc/cpuinfo', max: 8 * MiB, redact: 'cpuinfo' },
+  { path: 'proc/modules', max: 1 * MiB, redact: 'none' },
+  { path: 'sys/class/misc/kvm/dev', max: PAGE, redact: 'none' },
+  { path: 'lib/modules/*/modules.builtin', max: 1 * MiB, redact: 'none' },
 ];
 
 function matches(pattern: string, path: string): boolean {

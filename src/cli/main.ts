@@ -12,6 +12,7 @@ import type { SurveyOptions } from './host-commands.js';
 import type { CollectCliOptions } from './collect-command.js';
 import type { FixOptions } from './fix-command.js';
 import type { FleetOptions } from './fleet-command.js';
+import type { VmConfigCliOptions } from './vm-config-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -22,6 +23,7 @@ const fixCommand = () => import('./fix-command.js');
 const conrepCommand = () => import('./conrep-command.js');
 const windowsProbeCommand = () => import('./windows-probe-command.js');
 const fleetCommand = () => import('./fleet-command.js');
+const vmConfigCommand = () => import('./vm-config-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -220,6 +222,20 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .action(async (inputs: string[], o: FleetOptions) => {
       code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
     });
+
+  hostSource(
+    program
+      .command('vm-config')
+      .description('the VM configuration for a device and every function that must go with it: Proxmox qm/mapping, libvirt <hostdev>, QEMU -device, Hyper-V DDA')
+      .argument('<device>', 'an address (0000:06:00.0, 06:00), a slot (slot2) or part of a name')
+      .option('--for <target>', 'proxmox, libvirt, qemu or hyperv')
+      .option('--vm <id|name>', 'the Proxmox VMID, libvirt domain or Hyper-V VM name (default: a placeholder)')
+      .option('--node <name>', 'with --for proxmox: the cluster node of the resource mapping (default: NODE)')
+      .option('--force', 'print the configuration even when the device is blocked (marked as such; exit 0)')
+      .option('--json', 'machine-readable output (docs/json.md)'),
+  ).action(async (device: string, o: VmConfigCliOptions) => {
+    code = await guarded(io, async () => (await vmConfigCommand()).runVmConfig(io, device, o));
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

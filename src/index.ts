@@ -85,3 +85,6 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// vm-config: the VM configuration for a device (docs/json.md, assignable/vm-config/v1).
+export { vmConfig, vmConfigJson, renderVmConfig, VM_CONFIG_SCHEMA, VM_TARGETS, type VmConfig, type VmConfigOptions, type VmPlan, type VmTarget } from './report/vm-config/index.js';

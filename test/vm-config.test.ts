@@ -363,6 +363,22 @@ describe('vm-config on the HPE DL380e Gen8 (RMRRs)', () => {
   });
 });
 
+describe('vm-config --for hyperv on a Linux capture (no Windows instance ids)', () => {
+  it('each function is looked up by its own location path into its own variable; Set-VM once with both functions\' MMIO unknown, said so', async () => {
+    const r = await run('vm-config', '06:00.0', '--for', 'hyperv', '--vm', 'vm1', '--capture', P6T6);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const lines = codeLines(r.out);
+    const lookups = lines.filter((l) => /^\$id\d* = \(Get-PnpDevice/.test(l));
+    assert.equal(lookups.length, dumpFunctions(P6T6_DUMP, '06:00').length);
+    const vars = lookups.map((l) => l.split(' ')[0]);
+    assert.equal(new Set(vars).size, vars.length, 'one variable per function');
+    // Each function's enable (undo) names its own variable.
+    for (const v of vars) assert.ok(lines.includes(`Enable-PnpDevice -InstanceId ${v} -Confirm:$false`), v);
+    assert.equal(lines.filter((l) => l.startsWith('Set-VM ')).some((l) => /MemoryMappedIoSpace/.test(l)), false, 'no MMIO from sizes that were not read');
+    assert.match(r.out, /BAR sizes are unknown/);
+  });
+});
+
 // ---- Hyper-V from Windows' own answers -----------------------------------------------------------
 
 describe('vm-config --for hyperv on the G7-like Windows probe capture', () => {
@@ -402,6 +418,27 @@ describe('vm-config: usage and exit statuses', () => {
       assert.equal(r.code, EXIT.INPUT, `${args.join(' ')}: ${r.err}`);
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
     }
+  });
+
+  it('a bridge is not a device to configure: exit 2, saying so', async () => {
+    // 00:03.0 is a PCI-to-PCI bridge: class 06/04 at bytes 0x0b/0x0a of the dump.
+    const b = dumpBytes(P6T6_DUMP, '00:03.0');
+    assert.deepEqual([b[0x0b], b[0x0a]], [0x06, 0x04]);
+    const r = await run('vm-config', '00:03.0', '--for', 'qemu', '--capture', P6T6);
+    assert.equal(r.code, EXIT.INPUT);
+    assert.match(r.err, /is a bridge/);
+  });
+
+  it('capabilities not read (lspci without root): no pcie=1 claimed, a note says it is unknown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-vmcfg-'));
+    const file = join(dir, 'lspci.txt');
+    // What lspci prints without root: "Capabilities: <access denied>".
+    writeFileSync(file, readFileSync(join(B550_DIR, 'lspci-vvnn.txt'), 'latin1').replace(/^\tCapabilities: \[[^\n]*(\n\t\t[^\n]*)*/gm, '\tCapabilities: <access denied>'));
+    const r = await run('vm-config', '0a:00.0', '--for', 'proxmox', '--lspci', file);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const hp = parseHostpci(qmLines(r.out).map(parseQmSet).find((s) => s.options.hostpci0 && !s.options.hostpci0.startsWith('mapping='))!.options.hostpci0!);
+    assert.equal(hp.pcie, undefined);
+    assert.match(r.out, /is PCI Express is unknown/);
   });
 
   it('a host whose firmware describes no IOMMU: refused with exit 4 (IOMMU_ABSENT)', async () => {

@@ -39,7 +39,9 @@ function checkOptions(o: VmConfigCliOptions): VmTarget {
 export function runVmConfig(io: Io, query: string, o: VmConfigCliOptions, fs: Fs = realFs): ExitCode {
   const t = checkOptions(o);
   const sv = runSurvey(loadHost(o, fs));
-  const hits = findDevices(sv, query).filter((r) => !r.device.isBridge && !r.device.isHostBridge);
+  const found = findDevices(sv, query);
+  const hits = found.filter((r) => !r.device.isBridge && !r.device.isHostBridge);
+  if (hits.length === 0 && found.length > 0) throw new UsageError(`${found[0]!.device.address} is a bridge: bridges stay with the host; give the device behind it (\`assignable survey\` lists them)`);
   if (hits.length === 0) throw new UsageError(`no device matches "${query}" (give an address like 0000:06:00.0 or 06:00, a slot like slot2, or part of a name; \`assignable survey\` lists them)`);
   // Several functions of one device (06:00, a slot): the device is its lowest function.
   const keys = [...new Set(hits.map((r) => deviceKey(r.device.pci)))];

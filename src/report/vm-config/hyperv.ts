@@ -27,8 +27,10 @@ export function renderHyperv(p: VmPlan, vm: string): Rendered {
   const total = known ? { lowMb: (low + MIB - 1n) / MIB + DEFAULT_LOW_MMIO_MB, highMb: (high + MIB - 1n) / MIB + DEFAULT_HIGH_MMIO_MB } : null;
   const lines = fns.flatMap((f, i) => {
     const steps = ddaSteps(f.report, vm, total);
-    // The VM settings once, with the first function.
-    return i === 0 ? steps : steps.filter((l) => !l.startsWith('Set-VM '));
+    if (i === 0) return steps;
+    // The VM settings once, with the first function; each function's instance in its own
+    // variable, so the undo lines of an earlier one still name that one.
+    return steps.filter((l) => !l.startsWith('Set-VM ')).map((l) => l.replace(/\$id\b/g, `$id${i + 1}`));
   });
   const notes: string[] = [];
   const unknown = fns.filter((f) => !(isWindowsDevice(f.device) ? f.device.windows?.memoryRanges?.length : barSizesKnown(f.device))).map((f) => f.address);

@@ -46,7 +46,9 @@ export function vmConfig(sv: Survey, r: DeviceReport, target: VmTarget, o: VmCon
 
 /** Comments in the target's own syntax, so the whole output can be pasted. */
 function commenter(t: VmTarget): (s: string) => string {
-  return t === 'libvirt' ? (s) => `<!-- ${s.replace(/--/g, '- -')} -->` : (s) => `# ${s}`;
+  // A name with a line break would end the comment and paste as a command.
+  const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
+  return t === 'libvirt' ? (s) => `<!-- ${clean(s).replace(/--/g, '- -').replace(/-$/, '- ')} -->` : (s) => `# ${clean(s)}`;
 }
 
 /** The refusal: the blocking findings and where to read more; for standard error. */

@@ -42,11 +42,14 @@ export function renderProxmox(p: VmPlan, vmid: string, node: string): Rendered {
     extra.push(`qm set ${vmid} -args '-global q35-pcihost.pci-hole64-size=${qemuSize(w)} -fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=${mib(w)}'`);
     notes.push('-args replaces any args the VM already has: merge them by hand');
   }
+  const unsure = p.entries.filter((e) => e.functions[0]!.pcie === null).map((e) => e.host);
+  if (unsure.length) notes.push(`whether ${unsure.join(', ')} is PCI Express is unknown (its capabilities were not read): if it is, give it to a q35 VM on a PCI Express port (${p.target === 'proxmox' ? 'pcie=1' : 'a pcie-root-port'})`);
   if (q35) notes.push('pcie=1 needs the q35 machine type (the first line sets it)');
   if (p.entries.some((e) => e.allFunctions)) notes.push(`a host address without the function (${p.entries.find((e) => e.allFunctions)!.host}) is Proxmox's "All Functions": every function of that device goes to the VM`);
   if (p.entries.some((e) => e.functions.some((f) => f.vga))) notes.push('x-vga=1 makes it the VM\'s primary GPU (set the VM\'s display to none once its driver is in)');
-  const off = p.entries.flatMap((e) => e.functions).find((f) => f.romOff !== null);
-  if (off) notes.push(`rombar=0: ${off.romOff}`);
+  // Proxmox sets rombar per entry: only where every function of it can do without its ROM.
+  const off = p.entries.find((e) => e.functions.every((f) => f.romOff !== null));
+  if (off) notes.push(`rombar=0: ${off.functions[0]!.romOff}`);
   if (p.entries.length > 1) notes.push('its IOMMU group holds other devices: they go to the same VM (or stay unbound from host drivers)');
   notes.push(`hostpci0 is the first index: if the VM already has hostpci entries, use free indexes (qm config ${vmid})`);
   if (node === 'NODE') notes.push('mapping: NODE is the cluster node\'s name (--node); add one --map per node that has the device');

@@ -34,6 +34,8 @@ export function renderQemu(p: VmPlan): Rendered {
     lines.push(`-fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=${mib(w)}`);
     notes.push(`64-bit BARs take ${qemuSize(p.mmio.bars64)} aligned: the 64-bit window is ${qemuSize(w)} (twice that, a power of two, at least QEMU's 32G default); X-PciMmio64Mb is read by OVMF (UEFI) only`);
   }
+  const unsure = p.entries.filter((e) => e.functions[0]!.pcie === null).map((e) => e.host);
+  if (unsure.length) notes.push(`whether ${unsure.join(', ')} is PCI Express is unknown (its capabilities were not read): if it is, give it to a q35 VM on a PCI Express port (${p.target === 'proxmox' ? 'pcie=1' : 'a pcie-root-port'})`);
   if (p.entries.some((e) => e.functions.some((f) => f.vga))) notes.push('x-vga=on needs -vga none and a VGA controller as the VM\'s primary display');
   const off = p.entries.flatMap((e) => e.functions).find((f) => f.romOff !== null);
   if (off) notes.push(`rombar=0: ${off.romOff}`);

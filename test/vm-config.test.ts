@@ -317,6 +317,30 @@ describe('vm-config on a B550 with an RTX 3070 Ti (kernel groups in lspci, 8 GiB
   });
 });
 
+describe('the MMIO finding of explain sizes the 64-bit hole the same way (whole, a power of two)', () => {
+  it('a 32 GiB BAR (the 3070 Ti\'s 8G one resized, as a 32 GiB resizable BAR): pci-hole64-size is whole and holds the BARs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assignable-vmcfg-'));
+    const file = join(dir, 'lspci.txt');
+    const text = readFileSync(join(B550_DIR, 'lspci-vvnn.txt'), 'latin1');
+    const rec = lspciRecord(text, '0a:00.0');
+    writeFileSync(file, text.replace(rec, rec.replace('[size=8G]', '[size=32G]')));
+    const aligned = lspci64BitSizes(lspciRecord(readFileSync(file, 'latin1'), '0a:00.0')).reduce((s, b) => s + pow2Ceil(b), 0n);
+    // 32 GiB and 32 MiB: twice that is not a whole number of GiB ("64.06G" is what sizing by bytes gives).
+    assert.ok(aligned > 32n << 30n && (aligned * 2n) % (1n << 30n) !== 0n);
+    const r = await run('explain', '0a:00.0', '--json', '--lspci', file);
+    const j = JSON.parse(r.out);
+    const mmio = j.devices[0].findings.find((f: { code: string }) => f.code === 'MMIO');
+    const cmds = mmio.fixes.flatMap((f: { commands?: string[] }) => f.commands ?? []) as string[];
+    const hole = cmds.map((c) => /^-global q35-pcihost\.pci-hole64-size=(\d+)([KMGT])$/.exec(c)).find((m) => m);
+    assert.ok(hole, cmds.join(' | '));
+    const bytes = BigInt(hole[1]!) * UNITS[hole[2]!]!;
+    assert.ok(isPow2(bytes) && bytes >= aligned, `${hole[1]}${hole[2]}`);
+    assert.ok(cmds.includes(`<pcihole64 unit='KiB'>${bytes / 1024n}</pcihole64>`));
+    const v = await run('vm-config', '0a:00.0', '--for', 'qemu', '--lspci', file);
+    assert.match(v.out, new RegExp(`^-global q35-pcihost\\.pci-hole64-size=${hole[1]}${hole[2]}$`, 'm'), 'vm-config gives the same window');
+  });
+});
+
 // ---- DL380e Gen8: RMRR-blocked devices are refused ----------------------------------------------
 
 describe('vm-config on the HPE DL380e Gen8 (RMRRs)', () => {

@@ -8,7 +8,10 @@ import { effectOf, type FindingCode, type Target } from '../../checks/finding.js
 import type { DeviceReport, Survey } from '../../checks/index.js';
 import { groupView } from '../../checks/groups.js';
 import { deviceKey } from '../../host/address.js';
-import type { BarSize, Device } from '../../host/model.js';
+import type { Device } from '../../host/model.js';
+import { mmioNeed, window64For } from '../../checks/mmio.js';
+
+export { LARGE_BARS, QEMU_Q35_HOLE64_DEFAULT, nextPow2, qemuSize, window64For } from '../../checks/mmio.js';
 
 export const VM_TARGETS = ['proxmox', 'libvirt', 'qemu', 'hyperv'] as const;
 export type VmTarget = (typeof VM_TARGETS)[number];
@@ -76,43 +79,7 @@ export interface VmPlan {
   notes: string[];
 }
 
-/** QEMU's q35 default 64-bit PCI hole (Q35_PCI_HOST_HOLE64_SIZE_DEFAULT, hw/pci-host/q35.c): 32 GiB. */
-export const QEMU_Q35_HOLE64_DEFAULT = 1n << 35n;
-/** 64-bit BARs from this total on are "large": the window is then given explicitly. */
-export const LARGE_BARS = 1n << 30n;
-const MIB = 1n << 20n;
-
-export function nextPow2(n: bigint): bigint {
-  let p = 1n;
-  while (p < n) p <<= 1n;
-  return p;
-}
-
-/** A BAR occupies its size rounded up to a power of two, at an address aligned to it. */
-function aligned(b: BarSize): bigint {
-  return nextPow2(b.size);
-}
-
-/**
- * The 64-bit window: twice the aligned total (room for the VM's own devices and the root
- * ports' alignment), rounded up to a power of two — never below QEMU's default, never a
- * fraction: OVMF's X-PciMmio64Mb takes whole MiB and aligns the aperture to its size.
- */
-export function window64For(bars64: bigint): bigint | null {
-  if (bars64 < LARGE_BARS) return null;
-  const w = nextPow2(bars64 * 2n);
-  return w < QEMU_Q35_HOLE64_DEFAULT ? QEMU_Q35_HOLE64_DEFAULT : w;
-}
-
-/** "32G", "512M", "1T": the largest binary unit that divides it, as QEMU's size options take them. */
-export function qemuSize(n: bigint): string {
-  for (const [unit, shift] of [['T', 40n], ['G', 30n], ['M', 20n], ['K', 10n]] as const) {
-    if (n % (1n << shift) === 0n) return `${n >> shift}${unit}`;
-  }
-  return String(n);
-}
-
-export const mib = (n: bigint) => n / MIB;
+export const mib = (n: bigint) => n / (1n << 20n);
 
 function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
@@ -161,11 +128,11 @@ function mmioOf(fns: PlanFunction[]): MmioPlan {
   for (const f of fns) {
     // Windows' allocated ranges stand in for sizes on a Windows capture (hyperv.ts).
     if (!barSizesKnown(f.device) && !f.device.windows?.memoryRanges?.length) unknown.push(f.address);
-    for (const b of f.device.bars ?? []) {
-      if (b.kind !== 'memory' || b.size === 0n) continue;
-      if (b.is64) bars64 += aligned(b);
-      else bars32 += aligned(b);
-    }
+    // Each BAR naturally aligned (its size rounded up to a power of two), as mmioNeed sums them.
+    const m = mmioNeed(f.device);
+    if (!m) continue;
+    bars32 += m.low;
+    bars64 += m.high;
   }
   return { bars32, bars64, window64: window64For(bars64), unknown };
 }

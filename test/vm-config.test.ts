@@ -315,6 +315,26 @@ describe('vm-config on a B550 with an RTX 3070 Ti (kernel groups in lspci, 8 GiB
     assert.equal(doc.domain['qemu:commandline']['qemu:arg'][1].value, `name=opt/ovmf/X-PciMmio64Mb,string=${ovmf[1]}`);
     virtXmlValidate(t, minimalDomain(l.out));
   });
+
+  it('Hyper-V: Set-VM once, MMIO from both functions\' BAR sizes (each rounded up to its power of two) plus the default headroom', async () => {
+    let low = 0n;
+    let high = 0n;
+    for (const a of members) {
+      for (const m of lspciRecord(lspci, a.slice(5)).matchAll(/Region \d+: Memory at [0-9a-f]+ \((32|64)-bit[^)]*\) \[size=(\d+)([KMGT]?)\]/g)) {
+        const size = pow2Ceil(BigInt(m[2]!) * UNITS[m[3]!]!);
+        if (m[1] === '64') high += size;
+        else low += size;
+      }
+    }
+    const MIB = 1n << 20n;
+    const ceil = (n: bigint) => (n + MIB - 1n) / MIB;
+    // Hyper-V's own defaults, kept as headroom: 128 MB low, 512 MB high (windows-dda.md §4).
+    const r = await run('vm-config', '0a:00.0', '--for', 'hyperv', '--vm', 'vm1', ...B550);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const sets = codeLines(r.out).filter((l) => /MemoryMappedIoSpace/.test(l));
+    assert.deepEqual(sets, [`Set-VM -Name 'vm1' -LowMemoryMappedIoSpace ${ceil(low) + 128n}Mb -HighMemoryMappedIoSpace ${ceil(high) + 512n}Mb`]);
+    assert.equal(codeLines(r.out).filter((l) => l.startsWith('Dismount-VMHostAssignableDevice')).length, members.length);
+  });
 });
 
 describe('the MMIO finding of explain sizes the 64-bit hole the same way (whole, a power of two)', () => {
@@ -384,6 +404,15 @@ describe('vm-config on the HPE DL380e Gen8 (RMRRs)', () => {
     assert.equal(hp.host, '0000:02:00.0');
     assert.equal(hp.rombar, '0');
     assert.equal(hp['x-vga'], undefined);
+  });
+
+  it('--force for libvirt: <rom bar=\'off\'/> for the NIC, and the domain still validates', async (t) => {
+    const r = await run('vm-config', '02:00.0', '--for', 'libvirt', '--force', ...DL380E);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const doc = xml.parse(minimalDomain(r.out));
+    const hostdevs = doc.domain.devices.hostdev as Array<{ source: { address: Record<string, string> }; rom?: { bar: string } }>;
+    assert.deepEqual(hostdevs.map((h) => [h.source.address.bus, h.source.address.function, h.rom?.bar]), [['0x02', '0x0', 'off']]);
+    virtXmlValidate(t, minimalDomain(r.out));
   });
 });
 

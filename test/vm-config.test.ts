@@ -230,6 +230,19 @@ describe('vm-config on the G7-like host (X58/ICH10, GeForce 210 at 06:00)', () =
     assert.equal(parseHostpci(mapped.options.hostpci0!).mapping, maps[0]!.id);
   });
 
+  it('Proxmox: a group of two devices of one model (the RTL8111s behind the ICH10 root ports) gets two entries and two distinct mappings', async () => {
+    const a = dumpBytes(P6T6_DUMP, '07:00.0');
+    const b = dumpBytes(P6T6_DUMP, '08:00.0');
+    assert.deepEqual([u16(a, 0), u16(a, 2)], [u16(b, 0), u16(b, 2)], 'the same vendor:device');
+    const r = await run('vm-config', '07:00.0', '--for', 'proxmox', '--vm', '100', '--capture', P6T6);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const maps = codeLines(r.out).filter((l) => l.startsWith('pvesh')).map(parseMapping);
+    assert.deepEqual(maps.map((m) => m.map.path), ['0000:07:00.0', '0000:08:00.0']);
+    assert.equal(new Set(maps.map((m) => m.id)).size, 2, maps.map((m) => m.id).join(' '));
+    const mapped = qmLines(r.out).map(parseQmSet).find((s) => s.options.hostpci0?.startsWith('mapping='))!;
+    assert.deepEqual([parseHostpci(mapped.options.hostpci0!).mapping, parseHostpci(mapped.options.hostpci1!).mapping], maps.map((m) => m.id));
+  });
+
   it('libvirt: one <hostdev> per function with its address; the minimal domain validates against libvirt\'s schema', async (t) => {
     const r = await run('vm-config', '06:00', '--for', 'libvirt', '--capture', P6T6);
     assert.equal(r.code, EXIT.OK, r.err);

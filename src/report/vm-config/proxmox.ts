@@ -17,9 +17,16 @@ function options(e: PlanEntry): string[] {
   return o;
 }
 
-/** A mapping ID (pve-configid: a letter, then letters, digits, - and _) named for the device model. */
-export function mappingId(e: PlanEntry): string {
-  return `pci-${e.functions[0]!.ids.replace(':', '-')}`;
+/**
+ * A mapping ID (pve-configid: a letter, then letters, digits, - and _) named for the device
+ * model; two of the same model in the group are told apart by bus and device.
+ */
+export function mappingId(e: PlanEntry, all: PlanEntry[]): string {
+  const f = e.functions[0]!;
+  const base = `pci-${f.ids.replace(':', '-')}`;
+  if (all.filter((x) => x.functions[0]!.ids === f.ids).length === 1) return base;
+  const a = f.device.pci;
+  return `${base}-${a.bus.toString(16).padStart(2, '0')}-${a.device.toString(16).padStart(2, '0')}`;
 }
 
 export function renderProxmox(p: VmPlan, vmid: string, node: string): Rendered {
@@ -27,14 +34,14 @@ export function renderProxmox(p: VmPlan, vmid: string, node: string): Rendered {
   const q35 = p.entries.some((e) => e.functions[0]!.pcie);
   const pre = q35 ? [`qm set ${vmid} -machine q35`] : [];
   const direct = p.entries.map((e, i) => `-hostpci${i} ${[e.host, ...options(e)].join(',')}`);
-  const mapped = p.entries.map((e, i) => `-hostpci${i} ${[`mapping=${mappingId(e)}`, ...options(e)].join(',')}`);
+  const mapped = p.entries.map((e, i) => `-hostpci${i} ${[`mapping=${mappingId(e, p.entries)}`, ...options(e)].join(',')}`);
   const mappings = p.entries.map((e) => {
     const f = e.functions[0]!;
     const map = [`node=${node}`, `path=${e.host}`, `id=${f.ids}`];
     if (f.subsystemIds) map.push(`subsystem-id=${f.subsystemIds}`);
     // Only the kernel's group number is a fact to check against; a predicted one is not.
     if (p.group?.basis === 'kernel' && f.device.iommuGroup !== undefined && f.device.iommuGroup !== null) map.push(`iommugroup=${f.device.iommuGroup}`);
-    return `pvesh create /cluster/mapping/pci --id ${mappingId(e)} --map ${map.join(',')}`;
+    return `pvesh create /cluster/mapping/pci --id ${mappingId(e, p.entries)} --map ${map.join(',')}`;
   });
   const extra: string[] = [];
   if (p.mmio.window64 !== null) {

@@ -243,6 +243,16 @@ describe('vm-config on the G7-like host (X58/ICH10, GeForce 210 at 06:00)', () =
     assert.deepEqual([parseHostpci(mapped.options.hostpci0!).mapping, parseHostpci(mapped.options.hostpci1!).mapping], maps.map((m) => m.id));
   });
 
+  it('a storage controller keeps its option ROM (the VM may boot from it): no rombar=0 for the SAS2008', async () => {
+    const hba = dumpBytes(P6T6_DUMP, '04:00.0');
+    assert.equal(hba[0x0b], 0x01, 'base class 01: mass storage');
+    const r = await run('vm-config', '04:00.0', '--for', 'proxmox', '--capture', P6T6);
+    assert.equal(r.code, EXIT.OK, r.err);
+    const hp = parseHostpci(qmLines(r.out).map(parseQmSet).find((s) => s.options.hostpci0 && !s.options.hostpci0.startsWith('mapping='))!.options.hostpci0!);
+    assert.equal(hp.host, '0000:04:00.0');
+    assert.equal(hp.rombar, undefined);
+  });
+
   it('libvirt: one <hostdev> per function with its address; the minimal domain validates against libvirt\'s schema', async (t) => {
     const r = await run('vm-config', '06:00', '--for', 'libvirt', '--capture', P6T6);
     assert.equal(r.code, EXIT.OK, r.err);

@@ -90,8 +90,8 @@ function planFunction(r: DeviceReport): PlanFunction {
   const c = d.config;
   const base = d.classCode >> 16;
   const vga = d.classCode >> 8 === CLASS_VGA;
-  // A NIC's PXE ROM or a RAID BIOS only slows the VM's boot (or hangs OVMF); the VM boots
-  // from its own disk. A GPU needs its ROM (VGA BIOS/GOP); a storage controller may be booted from.
+  // A NIC's PXE ROM (or any other option ROM) only slows the VM's boot or stalls OVMF: the VM
+  // boots from its own disk. A GPU needs its ROM (VGA BIOS/GOP); a storage controller may be booted from.
   const romOff = base === CLASS_DISPLAY || base === CLASS_STORAGE ? null : 'the VM boots from its own disks: the option ROM (PXE and the like) is not needed and can stall the VM firmware';
   return {
     address: d.address,

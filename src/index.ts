@@ -95,3 +95,5 @@ export { diagnosisJson, DIAGNOSE_SCHEMA } from './report/diagnose.js';
 // Host readiness (the first lines of `survey`) and whether the host is itself a virtual machine.
 export { readiness, type Readiness, type ReadinessItem, type ReadinessStatus } from './checks/readiness.js';
 export { virtualMachine, type VirtualMachine } from './checks/virtual-machine.js';
+// vm-config: the VM configuration for a device (docs/json.md, assignable/vm-config/v1).
+export { vmConfig, vmConfigJson, renderVmConfig, VM_CONFIG_SCHEMA, VM_TARGETS, type VmConfig, type VmConfigOptions, type VmPlan, type VmTarget } from './report/vm-config/index.js';

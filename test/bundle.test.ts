@@ -72,7 +72,9 @@ function commands(tree: string): string[][] {
     ['conrep', 'lint', conrep('busterswt-verify.clean.dat')],
     ['conrep', 'diff', conrep('busterswt-verify.clean.dat'), conrep('busterswt_busterswt.github.io___posts_2018-08-06-proliant-intel-dpdk.markdown__exclude.dat')],
     ['conrep', 'lint', '--schema', conrep('mazad01_docker-conrep__data__conrep_5.48.xml'), conrep('mazad01_docker-conrep__data__hyperthreading_disable.dat')],
+    ['vm-config', '0000:02:00.0', '--for', 'libvirt', '--force', ...SOURCES],
     // Refusals: the documented statuses and their one line.
+    ['vm-config', '0000:02:00.0', '--for', 'proxmox', ...SOURCES],
     ['dmar', join(ROOT, 'README.md')],
     // Worker threads started on the one file itself (windows-probe, a file shipped beside the
     // code, is run from the installed package in test/package.test.ts).

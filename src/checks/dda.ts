@@ -30,8 +30,8 @@ export const INTERRUPT_SUPPORT = { LineBased: 0x1, Msi: 0x2, MsiX: 0x4 } as cons
 /** Win32_OperatingSystem.ProductType: 1 = workstation (DDA is Server-only). */
 const PRODUCT_TYPE_WORKSTATION = 1;
 /** Hyper-V's defaults, kept as headroom (windows-dda.md §4). */
-const DEFAULT_LOW_MMIO_MB = 128n;
-const DEFAULT_HIGH_MMIO_MB = 512n;
+export const DEFAULT_LOW_MMIO_MB = 128n;
+export const DEFAULT_HIGH_MMIO_MB = 512n;
 const FOUR_GIB = 1n << 32n;
 const MIB = 1n << 20n;
 

@@ -14,6 +14,7 @@ import type { FixOptions } from './fix-command.js';
 import type { FleetOptions } from './fleet-command.js';
 import type { LintOptions } from './lint-command.js';
 import type { DiagnoseOptions } from './diagnose-command.js';
+import type { VmConfigCliOptions } from './vm-config-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -26,6 +27,7 @@ const windowsProbeCommand = () => import('./windows-probe-command.js');
 const fleetCommand = () => import('./fleet-command.js');
 const lintCommand = () => import('./lint-command.js');
 const diagnoseCommand = () => import('./diagnose-command.js');
+const vmConfigCommand = () => import('./vm-config-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -235,6 +237,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .action(async (o: LintOptions) => {
       code = await guarded(io, async () => (await lintCommand()).runLint(io, o));
     });
+
   hostSource(
     program
       .command('diagnose')
@@ -243,6 +246,20 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--json', 'machine-readable output (docs/json.md)'),
   ).action(async (file: string | undefined, o: DiagnoseOptions) => {
     code = await guarded(io, async () => (await diagnoseCommand()).runDiagnose(io, file, o));
+  });
+
+  hostSource(
+    program
+      .command('vm-config')
+      .description('the VM configuration for a device and every function that must go with it: Proxmox qm/mapping, libvirt <hostdev>, QEMU -device, Hyper-V DDA')
+      .argument('<device>', 'an address (0000:06:00.0, 06:00), a slot (slot2) or part of a name')
+      .option('--for <target>', 'proxmox, libvirt, qemu or hyperv')
+      .option('--vm <id|name>', 'the Proxmox VMID, libvirt domain or Hyper-V VM name (default: a placeholder)')
+      .option('--node <name>', 'with --for proxmox: the cluster node of the resource mapping (default: NODE)')
+      .option('--force', 'print the configuration even when the device is blocked (marked as such; exit 0)')
+      .option('--json', 'machine-readable output (docs/json.md)'),
+  ).action(async (device: string, o: VmConfigCliOptions) => {
+    code = await guarded(io, async () => (await vmConfigCommand()).runVmConfig(io, device, o));
   });
 
   try {

@@ -245,14 +245,16 @@ const SUPPORTED_DDA_CLASSES = [0x03, 0x0108];
 const MIB = 1n << 20n;
 
 /** The DDA procedure for one device (windows-dda.md §4), with -Force only where it is the known way through. */
-export function ddaSteps(r: DeviceReport, vm: string): string[] {
+export function ddaSteps(r: DeviceReport, vm: string, total?: { lowMb: bigint; highMb: bigint } | null): string[] {
   const d = r.device;
   const base = d.classCode >> 16;
   const baseSub = d.classCode >> 8;
   const supported = base === SUPPORTED_DDA_CLASSES[0] || baseSub === SUPPORTED_DDA_CLASSES[1];
   const force = supported ? null : { needed: true, why: 'no vendor mitigation driver is known for this class, and without one Dismount refuses ("The manufacturer of this device has not supplied any directives for securing this device…"); -Force is the documented way through, and the device then runs without those mitigations' };
   let mmio: { lowMb: bigint; highMb: bigint } | null = null;
-  if (isWindowsDevice(d)) mmio = windowsMmio(d);
+  // vm-config: the MMIO of every function that goes along, set once.
+  if (total !== undefined) mmio = total;
+  else if (isWindowsDevice(d)) mmio = windowsMmio(d);
   else {
     const m = mmioNeed(d);
     if (m && (m.low > 0n || m.high > 0n)) mmio = { lowMb: (m.low + MIB - 1n) / MIB + 128n, highMb: (m.high + MIB - 1n) / MIB + 512n };

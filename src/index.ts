@@ -85,3 +85,6 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// `bind`'s plan: which functions go to vfio-pci with a device, and why not (pure, from a Host).
+export { planBind, type BindPlan, type BindFunction } from './remedies/vfio-bind/plan.js';

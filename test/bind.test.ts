@@ -247,6 +247,11 @@ describe('bind --apply: runtime, through sysfs', () => {
       assert.equal(rec.state, 'intent');
       assert.deepEqual(rec.functions.map((f: { driver: string }) => f.driver), ['nouveau', 'snd_hda_intel']);
       assert.equal(h.override(GPU), step === 'before-load' ? '(null)\n' : 'vfio-pci\n');
+      // The record holds the only copy of the original drivers: a new bind must not overwrite it.
+      const again = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(again.status, EXIT.APPLY_FAILED, again.stderr);
+      assert.match(again.stderr, /a bind of 0000:06:00\.0 is recorded \(intent, .*run `assignable bind 0000:06:00\.0 --unbind --apply` first; nothing was changed/);
+      assert.deepEqual(record(h, GPU).functions.map((f: { driver: string }) => f.driver), ['nouveau', 'snd_hda_intel']);
       const u = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--unbind', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
       assert.equal(u.status, EXIT.OK, u.stderr);
       assert.equal(h.override(GPU), '\n');
@@ -255,6 +260,27 @@ describe('bind --apply: runtime, through sysfs', () => {
       assert.equal(existsSync(join(h.stateDir, 'lock')), false, "the dead process's lock was taken over and released");
     });
   }
+
+  it('named by its other function: one record for the set — bound through 06:00.1, put back through 06:00.0', () => {
+    const { h } = setup();
+    const k = fakeKernel(h);
+    const env = { ASSIGNABLE_TEST_HOST_ROOT: h.root };
+    assert.equal(direct(GPU_AUDIO, { apply: true, stateDir: h.stateDir }, env, k.attr).code, EXIT.OK);
+    assert.equal(h.driverOf(GPU), 'vfio-pci');
+    const u = direct(GPU, { apply: true, unbind: true, stateDir: h.stateDir }, env, k.attr);
+    assert.equal(u.code, EXIT.OK, u.err);
+    assert.match(u.out, /back on nouveau, snd_hda_intel/);
+    assert.equal(h.driverOf(GPU), 'nouveau');
+    assert.equal(h.driverOf(GPU_AUDIO), 'snd_hda_intel');
+  });
+
+  it('a plan by a user who cannot read the state directory still plans, and says what it could not show', async () => {
+    const { h, env } = setup();
+    mkdirSync(h.stateDir, { mode: 0o700 }); // owned by root: not "ours" for uid 1000
+    const r = await runWithEnv(['bind', GPU, '--root', h.root, '--state-dir', h.stateDir, '--json'], { ...env, ASSIGNABLE_TEST_EUID: '1000' });
+    assert.equal(r.code, EXIT.OK, r.err);
+    assert.ok(JSON.parse(r.out).notes.some((n: string) => /state directory could not be read .*owned by uid 0/.test(n)));
+  });
 
   it('vfio-pci not loaded: `modprobe vfio-pci` runs first; when it fails, nothing is changed (exit 5)', async () => {
     const { h, env, tools } = setup({ noVfioDriver: true });
@@ -274,7 +300,16 @@ function kmodReads(file: string): string[] | null {
 }
 
 describe('bind --persistent: modprobe.d / udev, with backup, and the initramfs tool of the host', () => {
-  it('Debian: options vfio-pci ids= and a softdep per original driver (as kmod reads them); update-initramfs -u -k all; --unbind --persistent removes it', async (t) => {
+  it('kmod reads the file as meant: vfio_pci ids= both functions, a softdep per original driver', async (t) => {
+    const probe = spawnSync('modprobe', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) return t.skip('modprobe (kmod) is not installed: .ci/run installs it');
+    const { h, env } = setup();
+    const r = await runWithEnv(['bind', GPU, '--persistent', '--apply', '--state-dir', h.stateDir], env);
+    assert.equal(r.code, EXIT.OK, r.err);
+    assert.deepEqual(kmodReads(join(h.root, MODPROBE_FILE)), ['options vfio_pci ids=10de:0a65,10de:0be3', 'softdep nouveau pre: vfio-pci', 'softdep snd_hda_intel pre: vfio-pci']);
+  });
+
+  it('Debian: options vfio-pci ids= and a softdep per original driver; update-initramfs -u -k all; --unbind --persistent removes it', async () => {
     const { h, env, tools } = setup();
     const r = await runWithEnv(['bind', GPU, '--persistent', '--apply', '--state-dir', h.stateDir], env);
     assert.equal(r.code, EXIT.OK, r.err);
@@ -282,9 +317,6 @@ describe('bind --persistent: modprobe.d / udev, with backup, and the initramfs t
     assert.equal(lstatSync(file).mode & 0o777, 0o644);
     assert.deepEqual(tools.calls(), ['update-initramfs -u -k all']);
     assert.equal(h.override(GPU), '(null)\n', 'the boot-time path does not touch sysfs');
-    const kmod = kmodReads(file);
-    if (kmod === null) t.diagnostic('modprobe (kmod) is not installed: the file is checked by its text only');
-    else assert.deepEqual(kmod, ['options vfio_pci ids=10de:0a65,10de:0be3', 'softdep nouveau pre: vfio-pci', 'softdep snd_hda_intel pre: vfio-pci']);
     assert.match(readFileSync(file, 'utf8'), /^options vfio-pci ids=10de:0a65,10de:0be3$/m);
     assert.equal(record(h, GPU).persistent.state, 'written');
 

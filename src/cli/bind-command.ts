@@ -7,7 +7,7 @@ import { runSurvey } from '../checks/index.js';
 import type { Device, Host } from '../host/model.js';
 import { planBind, toBind, VFIO_DRIVER, type BindPlan } from '../remedies/vfio-bind/plan.js';
 import { initramfsKind, initramfsRefresh, MODPROBE_FILE, planPersistent, UDEV_FILE, type PersistentPlan } from '../remedies/vfio-bind/persist.js';
-import { applyPersistent, applyRuntime, applyUnbind, BindApplyError, readRecord, sysfsAttr, type AttrWriter, type BindContext, type BindRecord } from '../remedies/vfio-bind/apply.js';
+import { applyPersistent, applyRuntime, applyUnbind, BindApplyError, readRecord, recordKey, sysfsAttr, type AttrWriter, type BindContext, type BindRecord } from '../remedies/vfio-bind/apply.js';
 import { findExecutable, systemRunner, type Runner } from '../remedies/runner.js';
 import { acquireLock, LockHeld, stateDir } from '../remedies/state.js';
 import { isRoot, readNoFollow, resetWriteCount, resolveWithin, StateDir } from '../remedies/write.js';
@@ -107,7 +107,15 @@ export function runBind(io: Io, device: string, o: BindOptions, fs: Fs = realFs,
   const d = pick(host, device);
   const plan = planBind(host, d);
   const dir = stateDir(o.stateDir);
-  const record = readRecord(StateDir.open(dir, false), plan.device);
+  let record: BindRecord | null;
+  try {
+    record = readRecord(StateDir.open(dir, false), recordKey(plan));
+  } catch (e) {
+    // --apply needs the state directory; a plan only shows the recorded drivers when it can read them.
+    if (o.apply || !(e instanceof SourceError)) throw e;
+    record = null;
+    plan.notes.push(`the state directory could not be read (${e.message}): recorded drivers are not shown`);
+  }
   const unbind = o.unbind === true;
 
   let pp: PersistentPlan | null = null;
@@ -166,7 +174,7 @@ export function runBind(io: Io, device: string, o: BindOptions, fs: Fs = realFs,
   const ctx: BindContext = { root, sd, runner, now, attr, tool: `assignable ${VERSION}` };
   try {
     if (pp) {
-      const res = applyPersistent(plan.device, pp.edits, refresh!, pp.entries, ctx);
+      const res = applyPersistent(recordKey(plan), pp.edits, refresh!, pp.entries, ctx);
       io.out(
         [
           `Done: ${pp.edits.map((e) => `${e.path} ${e.after === null ? 'removed' : 'written'}`).join(', ')} and read back; ${refresh!.map((c) => c.join(' ')).join(' && ')} ran.`,
@@ -179,7 +187,7 @@ export function runBind(io: Io, device: string, o: BindOptions, fs: Fs = realFs,
       return EXIT.OK;
     }
     if (unbind) {
-      const res = applyUnbind(plan, readRecord(sd, plan.device), ctx);
+      const res = applyUnbind(plan, readRecord(sd, recordKey(plan)), ctx);
       io.out(
         [
           ...(res.restored.length ? [`Done: ${res.restored.join(', ')} back on ${record?.functions.map((f) => f.driver ?? 'no driver').join(', ') ?? 'their drivers'} (driver_override cleared, driver link read back).`] : []),

@@ -64,6 +64,9 @@ export interface BindRecord {
 
 export const recordName = (device: string) => `vfio-bind-${device.replace(/:/g, '_')}.json`;
 
+/** One record per set of functions, whichever of them was named: keyed by the lowest endpoint address. */
+export const recordKey = (p: BindPlan) => p.functions.find((f) => f.action !== 'leave-bridge')?.address ?? p.device;
+
 export function readRecord(sd: StateDir | null, device: string): BindRecord | null {
   if (!sd) return null;
   const path = sd.file(recordName(device));
@@ -82,6 +85,16 @@ function writeRecord(ctx: BindContext, r: BindRecord, event: string): void {
   replaceAtomic(ctx.sd.file(recordName(r.device)), JSON.stringify(r, null, 2) + '\n');
   // History names never end in -applied/-intent: those are the fix's records (state.ts lastChange).
   ctx.sd.create('history', `${stamp(ctx.now)}-vfio-bind-${event}.json`, JSON.stringify({ event, ...r }, null, 2) + '\n');
+}
+
+/** The runtime bind is over: archive the record, or keep it for its boot-time files. */
+function closeRecord(ctx: BindContext, r: BindRecord, event: string): void {
+  if (r.persistent?.state === 'written') {
+    writeRecord(ctx, { ...r, state: 'unbound', functions: [] }, event);
+    return;
+  }
+  writeRecord(ctx, { ...r, state: 'unbound' }, event);
+  removeFile(ctx.sd.file(recordName(r.device)));
 }
 
 // ---- sysfs paths under the root -------------------------------------------------------------------
@@ -142,8 +155,7 @@ function putBack(ctx: BindContext, done: FunctionRecord[], why: string, record: 
   if (failed.length) throw new BindApplyError(`${why}; putting back FAILED for ${failed.join('; ')}`, 'unknown');
   let note = '';
   try {
-    writeRecord(ctx, { ...record, state: 'unbound' }, 'restored');
-    removeFile(ctx.sd.file(recordName(record.device)));
+    closeRecord(ctx, record, 'restored');
   } catch (e) {
     note = ` (the record could not be cleared: ${(e as Error).message})`;
   }
@@ -170,8 +182,12 @@ export function applyRuntime(plan: BindPlan, ctx: BindContext): { bound: string[
   });
   for (const r of recs) if (r.driver === VFIO_DRIVER) throw new BindApplyError(`${r.address} is already bound to vfio-pci (the plan is stale): nothing was changed, run bind again`, 'unchanged');
   attribute(resolveWithin(ctx.root, '/sys/bus/pci/drivers_probe'), 'this kernel has no drivers_probe');
+  const key = recordKey(plan);
+  const prior = readRecord(ctx.sd, key);
+  // An interrupted bind holds the only copy of the original drivers: undo it before anything new.
+  if (prior && prior.functions.length > 0) throw new BindApplyError(`a bind of ${key} is recorded (${prior.state}, ${prior.at}) in ${ctx.sd.file(recordName(key))}: run \`assignable bind ${plan.device} --unbind --apply\` first; nothing was changed`, 'unchanged');
   const transcript = ensureVfioDriver(ctx);
-  const record: BindRecord = { schema: 'assignable/vfio-bind/v1', state: 'intent', device: plan.device, functions: recs, at: ctx.now.toISOString(), bootId: bootIdOf(ctx.root), tool: ctx.tool };
+  const record: BindRecord = { schema: 'assignable/vfio-bind/v1', state: 'intent', device: key, functions: recs, at: ctx.now.toISOString(), bootId: bootIdOf(ctx.root), tool: ctx.tool, ...(prior?.persistent ? { persistent: prior.persistent } : {}) };
   writeRecord(ctx, record, 'bind-begun');
   crashPoint('before-load');
   const done: FunctionRecord[] = [];
@@ -212,7 +228,7 @@ export function applyUnbind(plan: BindPlan, record: BindRecord | null, ctx: Bind
   const targets: FunctionRecord[] = rt ? rt.functions : plan.functions.filter((f) => f.action === 'already').map((f) => ({ address: f.address, driver: null, override: null }));
   const probed = rt ? [] : targets.map((t) => t.address);
   for (const t of targets) attribute(join(devDir(ctx.root, t.address), 'driver_override'), 'this kernel has no driver_override');
-  const base: BindRecord = rt ?? { schema: 'assignable/vfio-bind/v1', state: 'bound', device: plan.device, functions: targets, at: ctx.now.toISOString(), bootId: bootIdOf(ctx.root), tool: ctx.tool, ...(record?.persistent ? { persistent: record.persistent } : {}) };
+  const base: BindRecord = rt ?? { schema: 'assignable/vfio-bind/v1', state: 'bound', device: recordKey(plan), functions: targets, at: ctx.now.toISOString(), bootId: bootIdOf(ctx.root), tool: ctx.tool, ...(record?.persistent ? { persistent: record.persistent } : {}) };
   writeRecord(ctx, { ...base, state: 'unbind-intent' }, 'unbind-begun');
   crashPoint('before-load');
   for (const t of [...targets].reverse()) {
@@ -231,13 +247,8 @@ export function applyUnbind(plan: BindPlan, record: BindRecord | null, ctx: Bind
     }
   }
   crashPoint('after-readback');
-  if (base.persistent?.state === 'written') {
-    // The boot-time files stay: they are undone with --unbind --persistent.
-    writeRecord(ctx, { ...base, state: 'unbound', functions: [] }, 'unbound');
-  } else {
-    writeRecord(ctx, { ...base, state: 'unbound' }, 'unbound');
-    removeFile(ctx.sd.file(recordName(plan.device)));
-  }
+  // The boot-time files stay: they are undone with --unbind --persistent.
+  closeRecord(ctx, base, 'unbound');
   return { restored: targets.filter((t) => !probed.includes(t.address)).map((t) => t.address), probed };
 }
 

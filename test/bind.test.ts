@@ -380,6 +380,30 @@ describe('bind --persistent: modprobe.d / udev, with backup, and the initramfs t
     assert.match(r.err, /run update-initramfs -u -k all by hand/);
   });
 
+  it('EROFS on the file (7th write of the run): nothing changed, the record settled, exit 5', async () => {
+    const { h, env, tools } = setup();
+    const r = await runWithEnv(['bind', GPU, '--persistent', '--apply', '--state-dir', h.stateDir], { ...env, ASSIGNABLE_TEST_WRITE_FAULT: 'EROFS:7' });
+    assert.equal(r.code, EXIT.APPLY_FAILED, r.err);
+    assert.match(r.err, /assignable-vfio\.conf.*EROFS \(read-only file system\); nothing was changed/);
+    assert.equal(existsSync(join(h.root, MODPROBE_FILE)), false);
+    assert.deepEqual(tools.calls(), []);
+    assert.equal(record(h, GPU), null);
+  });
+
+  it('killed after the file was written, before the initramfs rebuild: the record names the file; --unbind --persistent --apply takes it out and rebuilds', () => {
+    const { h, env, tools } = setup();
+    const k = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--persistent', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: 'after-load' }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(k.signal, 'SIGKILL', k.stderr);
+    assert.deepEqual(record(h, GPU).persistent, { files: [{ path: MODPROBE_FILE, backup: null }], refresh: [['update-initramfs', '-u', '-k', 'all']], state: 'intent' });
+    assert.ok(existsSync(join(h.root, MODPROBE_FILE)));
+    assert.deepEqual(tools.calls(), [], 'killed before the rebuild');
+    const u = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--unbind', '--persistent', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(u.status, EXIT.OK, u.stderr);
+    assert.equal(existsSync(join(h.root, MODPROBE_FILE)), false);
+    assert.deepEqual(tools.calls(), ['update-initramfs -u -k all']);
+    assert.equal(record(h, GPU), null);
+  });
+
   it('an existing file edited by hand is refused, byte for byte untouched', async () => {
     const { h, env, tools } = setup();
     const file = join(h.root, MODPROBE_FILE);

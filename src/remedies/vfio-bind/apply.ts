@@ -314,15 +314,16 @@ export function applyPersistent(device: string, edits: FileEdit[], refresh: stri
     }
     return finish(why);
   };
-  const finish = (why: string): never => {
+  const finish = (why: string, state: 'unchanged' | 'restored' = 'restored'): never => {
     let note = '';
     try {
-      writeRecord(ctx, { ...record, persistent: undefined }, 'persistent-restored');
+      const { persistent: _dropped, ...rest } = record;
+      writeRecord(ctx, rest, state === 'unchanged' ? 'persistent-unchanged' : 'persistent-restored');
       if (!prior) removeFile(ctx.sd.file(recordName(device)));
     } catch (e) {
       note = ` (the record could not be updated: ${(e as Error).message})`;
     }
-    throw new BindApplyError(`${why}; ${files.map((f) => f.path).join(' and ')} put back${note}`, 'restored', transcript);
+    throw new BindApplyError(`${why}; ${state === 'unchanged' ? 'nothing was changed' : `${files.map((f) => f.path).join(' and ')} put back`}${note}`, state, transcript);
   };
   crashPoint('before-load');
   for (const [i, t] of targets.entries()) {
@@ -330,7 +331,7 @@ export function applyPersistent(device: string, edits: FileEdit[], refresh: stri
       writeEdit(t, t.edit.after);
     } catch (e) {
       if (!(e instanceof WriteError)) throw e;
-      if (i === 0) throw new BindApplyError(`${e.message}; nothing was changed`, 'unchanged', transcript);
+      if (i === 0) finish(e.message, 'unchanged');
       restore(e.message, i);
     }
     if (!readsBack(t, t.edit.after)) restore(`${t.edit.path} did not read back as written`, i + 1);

@@ -84,6 +84,8 @@ export function planPersistent(plan: BindPlan, host: Host, files: { modprobe: st
     ? []
     : fns.map((f) => ({ address: f.address, ids: f.ids, driver: f.driver && f.driver !== VFIO_DRIVER ? f.driver : (existing.find((e) => e.address === f.address)?.driver ?? null), method: sharedIds.has(f.ids) ? 'udev' : 'ids' }));
   if (!unbind) {
+    const drivers = [...new Set(entries.map((e) => e.driver).filter((d): d is string => d !== null))];
+    if (drivers.length) notes.push(`softdep orders modules: if ${drivers.join(' or ')} is built into the kernel rather than a module, it binds before vfio-pci loads — then use vfio-pci.ids= on the kernel command line instead`);
     const nodrv = entries.filter((e) => e.driver === null).map((e) => e.address);
     if (nodrv.length) notes.push(`no host driver known for ${nodrv.join(', ')}: no softdep for it`);
     for (const e of entries.filter((x) => x.method === 'udev')) {

@@ -53,7 +53,7 @@ export function bindHost(dir: string, o: BindHostOptions = {}): BindHost {
   const addrs = readdirNames(devices);
   const drvRoot = join(root, 'sys/bus/pci/drivers');
   const drivers = { ...DRIVERS, ...(o.drivers ?? {}) };
-  for (const d of new Set([...Object.values(drivers), ...(o.noVfioDriver ? [] : ['vfio-pci'])])) {
+  for (const d of new Set([...Object.values(DRIVERS), ...Object.values(drivers), ...(o.noVfioDriver ? [] : ['vfio-pci'])].filter((x) => !(o.noVfioDriver && x === 'vfio-pci')))) {
     mkdirSync(join(drvRoot, d), { recursive: true });
     writeFileSync(join(drvRoot, d, 'bind'), '');
     writeFileSync(join(drvRoot, d, 'unbind'), '');

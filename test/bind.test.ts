@@ -282,6 +282,23 @@ describe('bind --apply: runtime, through sysfs', () => {
     assert.ok(JSON.parse(r.out).notes.some((n: string) => /state directory could not be read .*owned by uid 0/.test(n)));
   });
 
+  it('--unbind with no record (bound by something else): override cleared, off vfio-pci, the kernel probes its driver again', () => {
+    const { h } = setup({ drivers: { [GPU]: 'vfio-pci', [GPU_AUDIO]: 'vfio-pci' } });
+    writeFileSync(join(h.dev(GPU), 'driver_override'), 'vfio-pci\n');
+    writeFileSync(join(h.dev(GPU_AUDIO), 'driver_override'), 'vfio-pci\n');
+    const k = fakeKernel(h);
+    const u = direct(GPU, { apply: true, unbind: true, stateDir: h.stateDir }, { ASSIGNABLE_TEST_HOST_ROOT: h.root }, k.attr);
+    assert.equal(u.code, EXIT.OK, u.err);
+    assert.match(u.out, /no bind was recorded, so the kernel chose the driver again/);
+    assert.deepEqual(k.writes.slice(0, 3), [
+      { file: `${GPU_AUDIO}/driver_override`, value: '' },
+      { file: 'sys/bus/pci/drivers/vfio-pci/unbind', value: GPU_AUDIO },
+      { file: 'sys/bus/pci/drivers_probe', value: GPU_AUDIO },
+    ]);
+    assert.equal(h.driverOf(GPU), 'nouveau');
+    assert.equal(h.driverOf(GPU_AUDIO), 'snd_hda_intel');
+  });
+
   it('vfio-pci not loaded: `modprobe vfio-pci` runs first; when it fails, nothing is changed (exit 5)', async () => {
     const { h, env, tools } = setup({ noVfioDriver: true });
     const r = await runWithEnv(['bind', GPU, '--apply', '--state-dir', h.stateDir], { ...env, FAIL_TOOL: 'modprobe' });

@@ -299,6 +299,18 @@ describe('bind --apply: runtime, through sysfs', () => {
     assert.equal(h.driverOf(GPU_AUDIO), 'snd_hda_intel');
   });
 
+  it('the host driver has no unbind attribute (suppress_bind_attrs): the override is cleared again, nothing bound, exit 5', () => {
+    const { h } = setup();
+    unlinkSync(join(h.root, 'sys/bus/pci/drivers/nouveau/unbind'));
+    const k = fakeKernel(h);
+    const r = direct(GPU, { apply: true, stateDir: h.stateDir }, { ASSIGNABLE_TEST_HOST_ROOT: h.root }, k.attr);
+    assert.equal(r.code, EXIT.APPLY_FAILED, r.err);
+    assert.match(r.err, /binding 0000:06:00\.0 failed: cannot open .*nouveau\/unbind: ENOENT/);
+    assert.deepEqual(k.writes.map((w) => `${w.file}=${w.value}`), [`${GPU}/driver_override=vfio-pci`, `${GPU}/driver_override=`]);
+    assert.equal(h.driverOf(GPU), 'nouveau');
+    assert.equal(h.override(GPU_AUDIO), '(null)\n');
+  });
+
   it('vfio-pci not loaded: `modprobe vfio-pci` runs first; when it fails, nothing is changed (exit 5)', async () => {
     const { h, env, tools } = setup({ noVfioDriver: true });
     const r = await runWithEnv(['bind', GPU, '--apply', '--state-dir', h.stateDir], { ...env, FAIL_TOOL: 'modprobe' });

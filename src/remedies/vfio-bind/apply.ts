@@ -199,8 +199,8 @@ export function applyRuntime(plan: BindPlan, ctx: BindContext): { bound: string[
       if (f.driver !== null) ctx.attr.write(join(driverDir(ctx.root, f.driver), 'unbind'), f.address);
       ctx.attr.write(resolveWithin(ctx.root, '/sys/bus/pci/drivers_probe'), f.address);
     } catch (e) {
-      if (!(e instanceof WriteError)) throw e;
-      putBack(ctx, done, `binding ${f.address} failed: ${e.message}`, record);
+      // Any failure once writing has begun puts back what was done, not only write errors.
+      putBack(ctx, done, `binding ${f.address} failed: ${(e as Error).message}`, record);
     }
     if (done.length === 1) crashPoint('after-load');
     const now = currentDriver(ctx.root, f.address);

@@ -97,3 +97,5 @@ export { readiness, type Readiness, type ReadinessItem, type ReadinessStatus } f
 export { virtualMachine, type VirtualMachine } from './checks/virtual-machine.js';
 // vm-config: the VM configuration for a device (docs/json.md, assignable/vm-config/v1).
 export { vmConfig, vmConfigJson, renderVmConfig, VM_CONFIG_SCHEMA, VM_TARGETS, type VmConfig, type VmConfigOptions, type VmPlan, type VmTarget } from './report/vm-config/index.js';
+// `bind`'s plan: which functions go to vfio-pci with a device, and why not (pure, from a Host).
+export { planBind, type BindPlan, type BindFunction } from './remedies/vfio-bind/plan.js';

@@ -17,7 +17,7 @@ const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 const DL380E = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
 
 /** State records in the state directory (docs/json.md), not documents a command prints. */
-const STATE_RECORDS = new Set(['assignable/pending/v1', 'assignable/pending/v2', 'assignable/backup/v1', 'assignable/windows-driver/v1']);
+const STATE_RECORDS = new Set(['assignable/pending/v1', 'assignable/pending/v2', 'assignable/backup/v1', 'assignable/windows-driver/v1', 'assignable/vfio-bind/v1']);
 
 async function json(...args: string[]): Promise<Record<string, unknown>> {
   let out = '';

@@ -15,6 +15,7 @@ import type { FleetOptions } from './fleet-command.js';
 import type { LintOptions } from './lint-command.js';
 import type { DiagnoseOptions } from './diagnose-command.js';
 import type { VmConfigCliOptions } from './vm-config-command.js';
+import type { BindOptions } from './bind-command.js';
 import { VERSION } from '../version.js';
 
 /** Command modules, loaded on first use. */
@@ -28,6 +29,7 @@ const fleetCommand = () => import('./fleet-command.js');
 const lintCommand = () => import('./lint-command.js');
 const diagnoseCommand = () => import('./diagnose-command.js');
 const vmConfigCommand = () => import('./vm-config-command.js');
+const bindCommand = () => import('./bind-command.js');
 
 /**
  * `dmar`/`ivrs` on several files in one process (as `iasl -d a b c`): each under a "==> FILE <=="
@@ -260,6 +262,20 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
       .option('--json', 'machine-readable output (docs/json.md)'),
   ).action(async (device: string, o: VmConfigCliOptions) => {
     code = await guarded(io, async () => (await vmConfigCommand()).runVmConfig(io, device, o));
+  });
+
+  hostSource(
+    program
+      .command('bind')
+      .description('hand a device and every function that must go with it to vfio-pci: plan by default; --apply binds now, --persistent at every boot, --unbind undoes')
+      .argument('<device>', 'an address, a slot (slot2) or part of a name')
+      .option('--apply', 'make the change on this host, as root: record the intent, write, read back, roll back on failure (nothing is written without it)')
+      .option('--persistent', `the boot-time files instead of sysfs: /etc/modprobe.d/assignable-vfio.conf (options vfio-pci ids=, softdep) or a udev rule when an ID is shared with a host device, then the initramfs rebuilt`)
+      .option('--unbind', 'undo: back to the recorded original driver (with --persistent: remove the entries from the boot-time files)')
+      .option('--state-dir <dir>', 'records, backups and lock (default /var/lib/assignable, or ASSIGNABLE_STATE_DIR)')
+      .option('--json', 'the plan as JSON (docs/json.md)'),
+  ).action(async (device: string, o: BindOptions) => {
+    code = await guarded(io, async () => (await bindCommand()).runBind(io, device, o));
   });
 
   try {

@@ -445,3 +445,31 @@ export function resolveWithin(root: string, rel: string): string {
   if (cur !== base && !cur.startsWith(base + sep) && base !== sep) throw new SourceError('io', rel, `${rel} resolves outside ${root}`);
   return cur;
 }
+
+// ---- sysfs attributes ------------------------------------------------------------------------------
+
+/**
+ * Write a sysfs attribute (driver_override, unbind, bind, drivers_probe). These are special
+ * files: the kernel acts on the write itself, so no temporary file + rename (that would replace
+ * the attribute, not write to it). Opened O_WRONLY|O_NOFOLLOW without O_CREAT — a link planted
+ * at the name is refused, an attribute that is not there is not created — and O_TRUNC, as the
+ * shell's `>` does (sysfs ignores it; a stand-in file in a test tree then reads as written).
+ */
+export function writeAttribute(path: string, value: string): void {
+  fault(`write "${value.trim()}" to`, path);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw new WriteError(errno(e), path, 'open');
+  }
+  try {
+    const b = Buffer.from(value, 'utf8');
+    let off = 0;
+    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  } catch (e) {
+    throw new WriteError(errno(e), path, `write "${value.trim()}" to`);
+  } finally {
+    closeSync(fd);
+  }
+}

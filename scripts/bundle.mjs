@@ -37,17 +37,17 @@ const common = {
 /**
  * An ES module bundle hoists every `import … from 'node:x'` to its top, so each start would load
  * crypto, zlib, child_process, worker_threads… for commands that never call them (node -e 0
- * loads none). These resolve instead to a CommonJS shim whose exports are getters that require
- * the module on first use: a survey that never unzips never loads zlib. The names are this
- * Node's (the one that builds); a name an older Node lacks reads undefined there, as it would
- * from the module itself. Modules Node has loaded before any script runs need no shim.
+ * loads none), and an ES import of node:fs reads every export of fs, which loads its streams.
+ * Node's modules resolve instead to a CommonJS shim whose exports are getters that require the
+ * module on first use: a survey that never unzips never loads zlib. The names are this Node's
+ * (the one that builds); a name an older Node lacks reads undefined there, as it would from the
+ * module itself.
  */
-const LAZY_BUILTINS = ['child_process', 'crypto', 'fs/promises', 'os', 'readline', 'worker_threads', 'zlib'];
 const require = createRequire(import.meta.url);
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    const filter = new RegExp(`^node:(${LAZY_BUILTINS.join('|').replace('/', '\\/')})$`);
+    const filter = /^node:/;
     b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
       contents: `let m;\nconst load = () => (m ??= require(${JSON.stringify(a.path)}));\nfor (const k of ${JSON.stringify(Object.keys(require(a.path)))}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });\n`,

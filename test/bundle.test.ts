@@ -47,6 +47,8 @@ function commands(tree: string): string[][] {
   const conrep = (f: string) => fixture('conrep', f);
   return [
     ['--version'],
+    ['-V'],
+    ['--version', 'survey'],
     ['--help'],
     ['survey', '--help'],
     ['dmar', join(EX, 'DMAR.dat')],

@@ -5,7 +5,7 @@
  * run here on the same dump with `-i` that subset.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { pciIdsLookup } from '../src/host/pciids.js';
@@ -62,7 +62,7 @@ describe('pci.ids lookup', () => {
     const lookup = pciIdsLookup(readFileSync(system, 'utf8'));
     let n = 0;
     for (const f of fixtureFiles('pci/pciutils-tests', '.dump.txt')) {
-      const r = spawnSync('lspci', ['-F', fixture('pci/pciutils-tests', f), '-i', system, '-mm', '-nn'], { encoding: 'utf8' });
+      const r: SpawnSyncReturns<string> = spawnSync('lspci', ['-F', fixture('pci/pciutils-tests', f), '-i', system, '-mm', '-nn'], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${f}: ${r.stderr}`);
       for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
         const q = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);

@@ -7,6 +7,7 @@
  */
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,12 +34,35 @@ const common = {
   preserveSymlinks: true,
 };
 
+/**
+ * An ES module bundle hoists every `import … from 'node:x'` to its top, so each start would load
+ * crypto, zlib, child_process, worker_threads… for commands that never call them (node -e 0
+ * loads none), and an ES import of node:fs reads every export of fs, which loads its streams.
+ * Node's modules resolve instead to a CommonJS shim whose exports are getters that require the
+ * module on first use: a survey that never unzips never loads zlib. The names are this Node's
+ * (the one that builds); a name an older Node lacks reads undefined there, as it would from the
+ * module itself.
+ */
+const require = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = /^node:/;
+    b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+      contents: `let m;\nconst load = () => (m ??= require(${JSON.stringify(a.path)}));\nfor (const k of ${JSON.stringify(Object.keys(require(a.path)))}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 const outputs = [
   // commander is CommonJS and requires Node's own modules: give the ES module a require().
   {
     format: 'esm',
     outfile: join(OUT, 'assignable.mjs'),
     banner: { js: "import { createRequire as __assignableRequire } from 'node:module';\nconst require = __assignableRequire(import.meta.url);" },
+    plugins: [lazyBuiltins],
   },
   // The single executable runs CommonJS only (Node 20's SEA). The code that reads import.meta
   // (module-relative paths, the tsx test path) is behind ASSIGNABLE_BUNDLED checks, never run here.

@@ -4,8 +4,10 @@
  * (dist/assignable.cjs, written by `npm run bundle`) as a Node single-executable-application
  * blob, injected with postject into a copy of this node binary. It runs on a host without Node.
  *
- * postject is not a dependency of the project (it is only needed here): it is taken from PATH
- * or node_modules/.bin, else this script says how to get it and exits 3.
+ * postject (a devDependency, so `npm ci` brings it) is taken from node_modules/.bin or PATH;
+ * without it this script says how to get it and exits 3. The tools' own chatter (the blob's
+ * path, postject's progress and its harmless "Can't find string offset for section name
+ * '.note…'" warnings about the node binary's ELF notes) is shown only when a step fails.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,11 +29,19 @@ function fail(message, code) {
   process.stderr.write(`sea: ${message}\n`);
   process.exit(code);
 }
+/** Runs one step with its output held back; on failure that output is the diagnosis. */
+function step(cmd, args, what) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    fail(`${what} failed${r.error ? `: ${r.error.message}` : ` (exit ${r.status})`}`, 3);
+  }
+}
 
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds the linux-x64 executable; this is ${process.platform}-${process.arch}`, 2);
 if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: npm run bundle`, 3);
-const postject = ['postject', join(ROOT, 'node_modules/.bin/postject')].find((p) => spawnSync(p, ['--help'], { stdio: 'ignore' }).status === 0);
-if (!postject) fail('postject is needed to inject the blob into the node binary: `npm install --no-save postject` (or put postject on PATH), then npm run sea again', 3);
+const postject = [join(ROOT, 'node_modules/.bin/postject'), 'postject'].find((p) => spawnSync(p, ['--help'], { stdio: 'ignore' }).status === 0);
+if (!postject) fail('postject is needed to inject the blob into the node binary: `npm ci` installs it (a devDependency), or put postject on PATH; then npm run sea again', 3);
 
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
@@ -39,13 +49,11 @@ const blob = join(OUT, 'assignable.blob');
 const config = join(OUT, 'sea-config.json');
 // The code cache saves compiling the bundle at every start.
 writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
-const prep = spawnSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
-if (prep.status !== 0) fail('node --experimental-sea-config failed', 3);
+step(process.execPath, ['--experimental-sea-config', config], 'node --experimental-sea-config');
 const exe = join(OUT, 'assignable');
 copyFileSync(process.execPath, exe);
 chmodSync(exe, 0o755);
-const inject = spawnSync(postject, [exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: 'inherit' });
-if (inject.status !== 0) fail('postject failed', 3);
+step(postject, [exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], 'postject');
 rmSync(blob);
 rmSync(config);
 process.stdout.write(`sea: ${exe} (node ${process.version}, linux-x64)\n`);

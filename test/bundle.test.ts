@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -47,6 +47,8 @@ function commands(tree: string): string[][] {
   const conrep = (f: string) => fixture('conrep', f);
   return [
     ['--version'],
+    ['-V'],
+    ['--version', 'survey'],
     ['--help'],
     ['survey', '--help'],
     ['dmar', join(EX, 'DMAR.dat')],
@@ -124,6 +126,41 @@ describe('the bundle (npm run bundle)', () => {
     for (const args of [['survey', ...SOURCES], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')]]) {
       assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.cjs'), ...args]), await source(args), args.join(' '));
     }
+  });
+
+  /** Node's own list of what it loaded (process.moduleLoadList, via test/module-list.cjs) for one run of `script`. */
+  function nodeModules(script: string, args: string[]): { code: number | null; modules: string[] } {
+    const list = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
+    const r = spawnSync(process.execPath, ['-r', join(ROOT, 'test/module-list.cjs'), script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ASSIGNABLE_MODULE_LIST: list }, timeout: 120_000 });
+    const modules = readFileSync(list, 'utf8').trim().split('\n').filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+    return { code: r.status, modules };
+  }
+  /**
+   * Node's modules a bare `node -e 0` never loads, and the start of every command paid for them
+   * when the bundle imported them at its top (fs's streams: what an ES import of node:fs loads).
+   */
+  const HEAVY = ['child_process', 'crypto', 'fs/promises', 'internal/fs/streams', 'os', 'readline', 'worker_threads', 'zlib'];
+
+  it('loads none of Node\'s heavier modules until a command calls into them (--version and a survey of pastes load none)', () => {
+    // The floor: a module that prints a line to the same pipe (a pipe alone loads net).
+    const empty = join(dir, 'floor.mjs');
+    writeFileSync(empty, "process.stdout.write('0\\n');\n");
+    const floor = nodeModules(empty, []);
+    assert.equal(floor.code, 0);
+    assert.deepEqual(floor.modules.filter((m) => HEAVY.includes(m)), [], 'a one-line module loads none of them');
+    const version = nodeModules(join(dir, 'assignable.mjs'), ['--version']);
+    assert.equal(version.code, 0);
+    assert.deepEqual(version.modules.filter((m) => HEAVY.includes(m)), [], '--version');
+    // Beyond that module's list: node:module and what createRequire (the bundle's banner) needs, and little else.
+    const extra = version.modules.filter((m) => !floor.modules.includes(m));
+    assert.ok(extra.includes('module') && extra.length <= 6, extra.join(' '));
+    const survey = nodeModules(join(dir, 'assignable.mjs'), ['survey', ...SOURCES]);
+    assert.equal(survey.code, 1);
+    assert.deepEqual(survey.modules.filter((m) => HEAVY.includes(m)), [], 'survey of the example');
+    // The control: a survey of a .tar.gz capture unzips it, so zlib is loaded when it is called.
+    const capture = nodeModules(join(dir, 'assignable.mjs'), ['survey', '--capture', fixture('captures', 'asus-p6t6-pciutils-tree.tar.gz')]);
+    assert.ok(capture.code === 0 || capture.code === 1, String(capture.code));
+    assert.ok(capture.modules.includes('zlib'), capture.modules.join(' '));
   });
 
   it('runs whatever its file is named', () => {

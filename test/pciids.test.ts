@@ -5,10 +5,11 @@
  * run here on the same dump with `-i` that subset.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { pciIdsLookup } from '../src/host/pciids.js';
-import { fixture, fixtureText } from './helpers.js';
+import { fixture, fixtureFiles, fixtureText } from './helpers.js';
 
 const IDS = fixture('pci', 'pci.ids.subset');
 const DUMP = fixture('pci/pciutils-tests', 'asus-p6t6-pciutils-tree.dump.txt');
@@ -52,5 +53,30 @@ describe('pci.ids lookup', () => {
       n++;
     }
     assert.ok(n > 20);
+  });
+
+  it("agrees with lspci on the system's whole pci.ids, for every function of every pciutils dump of the corpus", (t) => {
+    const system = ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'].find((f) => existsSync(f));
+    if (!system) return t.skip('no pci.ids on this system (pciutils or hwdata)');
+    if (spawnSync('lspci', ['--version']).status !== 0) return t.skip('lspci (pciutils) is not installed');
+    const lookup = pciIdsLookup(readFileSync(system, 'utf8'));
+    let n = 0;
+    for (const f of fixtureFiles('pci/pciutils-tests', '.dump.txt')) {
+      const r: SpawnSyncReturns<string> = spawnSync('lspci', ['-F', fixture('pci/pciutils-tests', f), '-i', system, '-mm', '-nn'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+      for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
+        const q = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+        const vm = /^(.*) \[([0-9a-f]{4})\]$/.exec(q[1]!)!;
+        const dm = /^(.*) \[([0-9a-f]{4})\]$/.exec(q[2]!)!;
+        const got = lookup(parseInt(vm[2]!, 16), parseInt(dm[2]!, 16));
+        // What pci.ids lacks lspci writes as "Vendor"/"Device" (with the ID, in some versions).
+        if (got.vendor === null) assert.match(vm[1]!, new RegExp(`^Vendor(?: ${vm[2]})?$`), `${f}: ${line}`);
+        else assert.equal(got.vendor, vm[1], `${f}: ${line}`);
+        if (got.device === null) assert.match(dm[1]!, new RegExp(`^Device(?: ${dm[2]})?$`), `${f}: ${line}`);
+        else assert.equal(got.device, dm[1], `${f}: ${line}`);
+        n++;
+      }
+    }
+    assert.ok(n > 150, `${n} functions`);
   });
 });

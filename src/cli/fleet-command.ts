@@ -10,6 +10,7 @@ import { FLEET_SCHEMA, fleetSummary, renderFleetHtml, renderFleetProm, renderFle
 import { sourceErrorFrom } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { findInputs, readTask, type Task } from './fleet-read.js';
+import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
 import { nameLookup } from './host-commands.js';
 import { UsageError, type Io } from './run.js';
 
@@ -74,8 +75,8 @@ const TSX_API = ['tsx', 'esm', 'api'].join('/');
 function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, tick: (n: number) => void): Promise<Read> {
   const spawn = (): Worker => {
     // The one-file build has no fleet-worker file beside it: the bundle itself is the worker's
-    // script, and its entry (bin.ts) runs the worker when workerData says so.
-    if (BUNDLED) return new Worker(process.argv[1]!, { workerData: { assignableWorker: 'fleet', pciIds } });
+    // script, and its entry (bin.ts) runs the worker when its first argument says so.
+    if (BUNDLED) return new Worker(process.argv[1]!, { argv: [FLEET_WORKER_ARG], workerData: { pciIds } });
     // Under tsx (the tests) this module is the .ts source: the worker registers tsx first.
     if (import.meta.url.endsWith('.ts')) {
       const url = new URL('./fleet-worker.ts', import.meta.url);

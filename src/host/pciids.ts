@@ -1,9 +1,9 @@
 /**
  * The pci.ids database (pciutils/hwdata): "vvvv  Vendor", "\tdddd  Device", "\t\tssss ssss  Subsystem".
  * Nothing is parsed ahead: a vendor's line is found by searching the text for it (only vendor
- * lines start with four hex digits and two blanks), and a device's line by searching that
- * vendor's block for it. A survey names a few dozen devices of a handful of vendors; splitting
- * and scanning all 40,000 lines cost more than the rest of its work.
+ * lines start with four hex digits and two blanks), and its devices are read from its block
+ * when the first of them is asked for. A survey names a few dozen devices of a handful of
+ * vendors; splitting and scanning all 40,000 lines cost more than the rest of its work.
  */
 import type { NameLookup } from './build.js';
 
@@ -12,7 +12,8 @@ interface Vendor {
   /** The vendor's block: from its line to the next vendor's (or the class section). */
   start: number;
   end: number;
-  devices: Map<number, string | null>;
+  devices: Map<number, string>;
+  indexed: boolean;
 }
 
 /** Where the vendor list ends: the device classes ("C 03  Display controller") follow it. */
@@ -24,8 +25,10 @@ function classSectionStart(text: string): number {
 /** The offset of the line that starts with `key`, searching [from, end), or -1. */
 function lineStarting(text: string, key: string, from: number, end: number): number {
   if (from === 0 && text.startsWith(key)) return 0;
-  const at = text.indexOf(`\n${key}`, from);
-  return at >= 0 && at < end ? at + 1 : -1;
+  // Within [from, end) only (a slice shares the text): a device absent from its vendor's block
+  // must not cost a scan to the end of the file.
+  const at = text.slice(from, end).indexOf(`\n${key}`);
+  return at < 0 ? -1 : from + at + 1;
 }
 
 /** A vendor line: four hex digits and two blanks at the start of a line. */
@@ -36,16 +39,25 @@ function vendorAt(text: string, start: number, end: number): Vendor {
   if (eol < 0 || eol > end) eol = end;
   NEXT_VENDOR.lastIndex = eol;
   const next = NEXT_VENDOR.exec(text);
-  return { name: text.slice(start + 4, eol).trim(), start: eol, end: next && next.index < end ? next.index : end, devices: new Map() };
+  return { name: text.slice(start + 4, eol).trim(), start: eol, end: next && next.index < end ? next.index : end, devices: new Map(), indexed: false };
 }
 
-/** A device line of the block: one tab, four hex digits, two blanks ("\t\t" lines are subsystems). */
-function deviceName(text: string, v: Vendor, hex: string): string | null {
-  const at = lineStarting(text, `\t${hex}  `, v.start, v.end);
-  if (at < 0) return null;
-  let eol = text.indexOf('\n', at);
-  if (eol < 0 || eol > v.end) eol = v.end;
-  return text.slice(at + 7, eol).trim();
+/** A device line: one tab, four hex digits, two blanks ("\t\t" lines are subsystems). */
+const DEVICE_LINE = /\n\t([0-9a-f]{4})  ([^\n]*)/g;
+
+/**
+ * The vendor's devices, read in one pass over its block when the first of them is asked for:
+ * a survey asks for dozens of one vendor's devices, and a search per device would scan the
+ * block (Intel's is a sixth of the file) once each.
+ */
+function indexDevices(text: string, v: Vendor): void {
+  DEVICE_LINE.lastIndex = v.start;
+  for (let m = DEVICE_LINE.exec(text); m && m.index < v.end; m = DEVICE_LINE.exec(text)) {
+    const id = parseInt(m[1]!, 16);
+    // The first line of an ID wins, as a search from the block's start found it.
+    if (!v.devices.has(id)) v.devices.set(id, m[2]!.trim());
+  }
+  v.indexed = true;
 }
 
 export function pciIdsLookup(text: string): NameLookup {
@@ -59,11 +71,7 @@ export function pciIdsLookup(text: string): NameLookup {
       vendors.set(vendorId, v);
     }
     if (!v) return { vendor: null, device: null };
-    let d = v.devices.get(deviceId);
-    if (d === undefined) {
-      d = deviceName(text, v, deviceId.toString(16).padStart(4, '0'));
-      v.devices.set(deviceId, d);
-    }
-    return { vendor: v.name, device: d };
+    if (!v.indexed) indexDevices(text, v);
+    return { vendor: v.name, device: v.devices.get(deviceId) ?? null };
   };
 }

@@ -90,15 +90,31 @@ function atLeast(host: HostView, major: number, minor: number): Availability {
   return k.major > major || (k.major === major && k.minor >= minor) ? 'yes' : 'no';
 }
 
+/**
+ * Per host, what every run shares: the engine's inputs, the IOMMU coverage, and the groupings
+ * already formed, by parameters. Every blocked device of a survey asks for the same baseline and
+ * mostly the same forms of the patch, and each run walks the whole host. Keyed by the host
+ * object and, for the groupings, by everything run() reads from it besides its devices.
+ */
+interface Runs {
+  inputs: ReturnType<typeof groupingInputs>;
+  covered: (address: string) => ReturnType<ReturnType<typeof iommuCoverage>>;
+  byParams: Map<string, Grouping>;
+}
+const runs = new WeakMap<HostView, Runs>();
+
 function run(host: HostView, params: AcsParams, overridePatch: Availability): Grouping {
-  const coverage = iommuCoverage(host);
-  return formGroups(groupingInputs(host.devices), {
-    covered: (a) => coverage(host.byAddress.get(a)!),
-    kernel: host.kernel,
-    params,
-    ivrs: host.ivrs,
-    overridePatch,
-  });
+  let r = runs.get(host);
+  if (!r) {
+    const coverage = iommuCoverage(host);
+    runs.set(host, (r = { inputs: groupingInputs(host.devices), covered: (a) => coverage(host.byAddress.get(a)!), byParams: new Map() }));
+  }
+  const key = JSON.stringify([params, overridePatch, host.kernel?.release ?? null, host.cmdline ?? null, host.devices.length]);
+  const hit = r.byParams.get(key);
+  if (hit) return hit;
+  const g = formGroups(r.inputs, { covered: r.covered, kernel: host.kernel, params, ivrs: host.ivrs, overridePatch });
+  r.byParams.set(key, g);
+  return g;
 }
 
 /** The device's group split into the device, other functions of its card, other endpoints, bridges. */

@@ -168,14 +168,13 @@ export function readTar(bytes: Uint8Array, maxEntries = 200_000): TarEntry[] {
   let longLink: string | undefined;
   while (at + BLOCK <= bytes.length) {
     const h = bytes.subarray(at, at + BLOCK);
-    let sum = 0;
     let raw = 0;
-    for (let i = 0; i < BLOCK; i++) {
-      raw += h[i]!;
-      sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    }
+    for (let i = 0; i < BLOCK; i++) raw += h[i]!;
     // An all-zero block ends the archive.
     if (raw === 0) break;
+    // The checksum counts its own eight bytes as blanks.
+    let sum = raw + 8 * 0x20;
+    for (let i = 148; i < 156; i++) sum -= h[i]!;
     const stored = octal(h, 148, 8, 'checksum', at);
     if (stored !== sum) throw new DecodeError(LABEL, at + 148, 'header checksum', `is ${stored}, computed ${sum}: not a tar archive or damaged`);
     const size = octal(h, 124, 12, 'size', at);

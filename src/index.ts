@@ -64,7 +64,7 @@ export { locationPathOf, parseLocationPath } from './host/location-path.js';
 export type { Host, HostFacts, HostNote, Device, FunctionFacts, SlotInfo, KernelFacts, RmrrHit, IvmdHit } from './host/model.js';
 
 // The survey: checks and verdicts.
-export { runSurvey, type Survey, type DeviceReport } from './checks/index.js';
+export { runSurvey, type Survey, type SurveyOptions, type DeviceReport } from './checks/index.js';
 export type { IommuState } from './checks/iommu.js';
 export {
   CATALOG,

@@ -51,7 +51,11 @@ const predictedNote = (v: GroupView) =>
  */
 export const MAX_LISTED_MEMBERS = 64;
 
-export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<string, string>): Finding[] {
+/**
+ * ladders false: the findings without the isolation fixes and override evidence (the slot and
+ * override simulations behind them are most of a survey's time); codes and verdicts are the same.
+ */
+export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<string, string>, ladders = true): Finding[] {
   if (d.isBridge || s.kernelEnabled === false || s.firmware === 'absent') return [];
   const v = groupView(d, host);
   if (v === undefined || (v?.basis === 'predicted' && !capabilitiesKnown(d, host))) {
@@ -81,9 +85,10 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
   const critical = g.critical.filter(([o]) => o !== d);
   if (critical.length > 0) {
     const named = critical.slice(0, MAX_LISTED_MEMBERS).map(([o, r]) => `${o.address} (${r})`).join(', ') + (critical.length > MAX_LISTED_MEMBERS ? ` and ${critical.length - MAX_LISTED_MEMBERS} more` : '');
-    return [withOverrideEvidence(finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
-      ...isolationFixes(d, host, 1),
-    ]), d, host)];
+    const f = finding('GROUP_HOST_CRITICAL', d.address, `${cap(v.name)}${would ? ' would hold' : ' also holds'} ${named}: the whole group goes to the VM, so the host would lose it.`, list, [
+      ...(ladders ? isolationFixes(d, host, 1) : []),
+    ]);
+    return [ladders ? withOverrideEvidence(f, d, host) : f];
   }
   const sameDevice = g.deviceKeys.size === 1 && g.deviceKeys.has(deviceKey(d.pci));
   const name = cap(v.name);
@@ -91,9 +96,9 @@ export function checkGroup(d: Device, host: Host, s: IommuState, mgmt: Map<strin
     ? `${name}${would ? ' would hold' : ' holds'} the other functions of this device too: pass them together (Proxmox "All Functions").`
     : `${name}${would ? ' would hold' : ' holds'} ${otherCount} other device(s): all of them must be given to the same VM or left without a driver ("group N is not viable" otherwise).`, list, sameDevice ? [] : [
     { rank: 1, title: 'Pass the whole group to the VM', risk: 'medium', detail: 'Every endpoint of the group must be bound to vfio-pci.' },
-    ...isolationFixes(d, host, 2),
+    ...(ladders ? isolationFixes(d, host, 2) : []),
   ]);
-  return [sameDevice ? shared : withOverrideEvidence(shared, d, host)];
+  return [sameDevice || !ladders ? shared : withOverrideEvidence(shared, d, host)];
 }
 
 

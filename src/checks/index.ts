@@ -41,7 +41,16 @@ export function isInternal(d: Device): boolean {
   return chipsetClass && d.parent === null && INTERNAL_VENDORS.has(d.config.vendorId);
 }
 
-export function runSurvey(host: Host): Survey {
+export interface SurveyOptions {
+  /**
+   * false: findings, codes and verdicts only — no group-isolation fixes or override evidence
+   * (what `fleet` needs: it prints verdicts and codes, never a fix ladder). Default true.
+   */
+  fixLadders?: boolean;
+}
+
+export function runSurvey(host: Host, o: SurveyOptions = {}): Survey {
+  const ladders = o.fixLadders !== false;
   const s = iommuState(host);
   const ready = readiness(host, s);
   const hostFindings = [...checkIommu(host, s), ...checkGroupsAgainstPrediction(host), ...checkDdaHost(host), ...checkReadiness(host, ready)];
@@ -53,7 +62,7 @@ export function runSurvey(host: Host): Survey {
       // Windows' RequiresReservedMemoryRegion, when it gave one, decides instead (checkDda).
       ...(isWindowsDevice(d) && typeof d.windows?.requiresReservedMemoryRegion === 'boolean' ? [] : checkRmrr(d, host, s)),
       ...checkIvmd(d, host),
-      ...checkGroup(d, host, s, mgmt),
+      ...checkGroup(d, host, s, mgmt, ladders),
       ...checkAcs(d, host, s),
       ...checkInterrupts(d),
       ...checkReset(d, host),

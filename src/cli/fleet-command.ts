@@ -31,6 +31,8 @@ type Format = (typeof FORMATS)[number];
 const PARALLEL_FROM = 200;
 /** Tasks per message to a worker: small enough to balance, big enough that messages are few. */
 const CHUNK_MAX = 64;
+/** Chunks sent ahead to each worker. */
+const IN_FLIGHT = 2;
 const MAX_JOBS = 64;
 
 type Read = { hosts: FleetHost[]; errors: InputError[] };
@@ -94,23 +96,31 @@ function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, t
     const start = () => {
       const w = spawn();
       live++;
-      let current: Task[] | null = null;
+      // Two chunks in flight per worker: it starts the next as soon as it has answered, without
+      // waiting for this thread to be scheduled (on a busy machine that wait left workers idle).
+      const inflight: Task[][] = [];
       const next = () => {
-        current = chunks.shift() ?? null;
-        if (current) w.postMessage(current);
-        else void w.terminate();
+        while (inflight.length < IN_FLIGHT && chunks.length > 0) {
+          const c = chunks.shift()!;
+          inflight.push(c);
+          w.postMessage(c);
+        }
+        if (inflight.length === 0) void w.terminate();
       };
       w.on('message', (r: Read) => {
         out.hosts.push(...r.hosts);
         out.errors.push(...r.errors);
-        tick(current?.length ?? 0);
+        tick(inflight.shift()?.length ?? 0);
         next();
       });
       w.on('error', (e) => {
-        for (const t of current ?? []) out.errors.push({ input: t.path, kind: 'bad-input', message: `${t.path}: internal error while reading it: ${e.message} (this is a bug in assignable)` });
-        current = null;
+        // The chunk it was reading fails; the one waiting behind it goes back to the others.
+        for (const t of inflight.shift() ?? []) out.errors.push({ input: t.path, kind: 'bad-input', message: `${t.path}: internal error while reading it: ${e.message} (this is a bug in assignable)` });
+        chunks.unshift(...inflight.splice(0));
       });
       w.on('exit', () => {
+        // Gone without an answer (killed): its chunks were not read, others read them.
+        chunks.unshift(...inflight.splice(0));
         live--;
         if (live === 0) {
           // Every worker gone with work left (they all failed): the rest is read here.

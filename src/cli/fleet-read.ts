@@ -134,7 +134,8 @@ export interface Reader {
 }
 
 function fromFacts(facts: HostFacts, r: Reader, id: string, source: string, rmrds: Record<string, string> | null): FleetHost {
-  return hostFromSurvey(runSurvey(buildHost(facts, r.names)), id, source, rmrds);
+  // Fleet prints verdicts and codes, never fix ladders: their simulations are skipped.
+  return hostFromSurvey(runSurvey(buildHost(facts, r.names), { fixLadders: false }), id, source, rmrds);
 }
 
 /** One capture inside a tar's file system, rooted at `root`. */

@@ -202,6 +202,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--redact', 'blank serial numbers, UUIDs, asset tags and MAC addresses')
     .option('--root <dir>', 'collect from a host tree under this directory instead of /')
     .option('--no-lspci', 'do not run lspci')
+    .option('--conrep-save <file>', 'an HPE conrep settings save (conrep -s -x conrep_rmrds.xml -f FILE) to keep as conrep.xml, for fleet\'s RMRDS view')
     .action(async (o: CollectCliOptions) => {
       code = await guarded(io, async () => (await collectCommand()).runCollect(io, o));
     });

@@ -29,10 +29,14 @@ export interface CollectOptions {
   lspciText?: string;
   toolVersion: string;
   created: string;
+  /** A conrep settings save (`conrep -s`) to keep as CONREP_SAVE_FILE: fleet reads RMRDS per slot from it. */
+  conrepSave?: Uint8Array;
 }
 
 /** The capture's own description, at the top of the archive (docs/json.md). */
 export const MANIFEST_NAME = 'manifest.json';
+/** Where collect puts a conrep save given to it, at the top of the capture (fleet reads it there). */
+export const CONREP_SAVE_FILE = 'conrep.xml';
 export const CAPTURE_SCHEMA = 'assignable/capture/v1';
 
 export interface CaptureManifest {
@@ -300,6 +304,8 @@ export function collect(root: string, fs: Fs, o: CollectOptions): { entries: Tar
   addForumFormats(out, log, facts.dmesg, o);
   // The root pool's members, which the reader got by running zpool: the capture keeps its output.
   if (facts.zpoolStatus !== undefined) out.addFile(ZPOOL_STATUS_FILE, enc.encode(o.redact ? redactIdentifiers(facts.zpoolStatus) : facts.zpoolStatus));
+  // Kept before the redaction check, which then covers it as every other file.
+  if (o.conrepSave) out.addFile(CONREP_SAVE_FILE, o.conrepSave);
 
   let redacted = o.redact;
   if (o.redact) {

@@ -24,6 +24,8 @@ export interface Fs {
    * Optional: an Fs without it answers through readFileSync's ENOENT.
    */
   readIfPresent?(path: string, max?: number): Uint8Array | undefined;
+  /** readlinkSync, but undefined when the path is no link (or absent), without an Error. Optional, as readIfPresent. */
+  linkIfPresent?(path: string): string | undefined;
   /** This machine's own root: the kernel log may then be read from /dev/kmsg. */
   readonly live?: boolean;
 }

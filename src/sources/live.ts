@@ -42,11 +42,15 @@ function hexBig(path: string, line: number, field: string, t: string | undefined
   return BigInt(t);
 }
 
+const UNUSED_BAR = /^\s*0x0{1,16}\s+0x0{1,16}\s+0x[0-9a-fA-F]{1,16}\s*$/;
+
 /** sysfs `resource`: "start end flags" per line; lines 0-5 are the BARs. */
 export function parseResource(text: string, path = 'resource'): BarSize[] {
   const bars: BarSize[] = [];
   text.split('\n').slice(0, 6).forEach((line, index) => {
     if (line.trim() === '') return;
+    // An unused BAR (start = end = 0), most lines of most functions: no BigInt to make.
+    if (UNUSED_BAR.test(line)) return;
     const [s, e, f] = line.trim().split(/\s+/).map((x, i) => hexBig(path, index + 1, ['start', 'end', 'flags'][i] ?? 'value', x));
     if (s === undefined || e === undefined || f === undefined || e <= s) return;
     const flags = Number(f & 0xffffffffn);

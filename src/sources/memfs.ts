@@ -46,10 +46,7 @@ export function memFs(entries: TarEntry[]): Fs {
    * The directories walked through are kept on a stack, so ".." is one step, not a new
    * walk from the top; links are followed at most MAX_HOPS times per lookup.
    */
-  const lookup = (path: string, noFollow = false): Node | undefined => {
-    const stack = path.split('/').filter((p) => p !== '' && p !== '.').reverse();
-    const trail: Node[] = [root];
-    let hops = 0;
+  const walk = (stack: string[], trail: Node[], hops: number, noFollow: boolean): { trail: Node[]; hops: number } | undefined => {
     while (stack.length > 0) {
       const part = stack.pop()!;
       if (part === '..') {
@@ -69,16 +66,47 @@ export function memFs(entries: TarEntry[]): Fs {
       }
       trail.push(next);
     }
-    return trail.at(-1);
+    return { trail, hops };
+  };
+  const components = (path: string) => path.split('/').filter((p) => p !== '' && p !== '.').reverse();
+  /**
+   * The walk to a directory, kept: a capture is read file by file, dozens per sysfs device
+   * directory reached through its link, and the archive never changes.
+   */
+  const dirs = new Map<string, { trail: Node[]; hops: number } | undefined>();
+  const dirWalk = (dir: string) => {
+    if (dirs.has(dir)) return dirs.get(dir);
+    const w = walk(components(dir), [root], 0, false);
+    dirs.set(dir, w);
+    return w;
+  };
+  const lookup = (path: string, noFollow = false): Node | undefined => {
+    const slash = path.lastIndexOf('/');
+    const last = path.slice(slash + 1);
+    let w;
+    if (slash > 0 && last !== '' && last !== '.' && last !== '..') {
+      const d = dirWalk(path.slice(0, slash));
+      // The same walk as from the top: the directory's trail and hop count, then the last name.
+      w = d && walk([last], [...d.trail], d.hops, noFollow);
+    } else w = walk(components(path), [root], 0, noFollow);
+    return w?.trail.at(-1);
+  };
+
+  const read = (path: string, n: Node, max: number) => {
+    if (n.kind !== 'file') throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
+    if (n.data.length > max) throw new SourceError('too-large', path, `${path}: more than ${max} bytes, more than such a file can really hold`);
+    return n.data;
   };
 
   return {
     readFileSync(path, max = Infinity) {
       const n = lookup(path);
       if (!n) throw enoent(path);
-      if (n.kind !== 'file') throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
-      if (n.data.length > max) throw new SourceError('too-large', path, `${path}: more than ${max} bytes, more than such a file can really hold`);
-      return n.data;
+      return read(path, n, max);
+    },
+    readIfPresent(path, max = Infinity) {
+      const n = lookup(path);
+      return n ? read(path, n, max) : undefined;
     },
     statSync(path) {
       const n = lookup(path);
@@ -94,6 +122,10 @@ export function memFs(entries: TarEntry[]): Fs {
       const n = lookup(path, true);
       if (!n || n.kind !== 'symlink') throw Object.assign(new Error(`EINVAL: ${path}`), { code: 'EINVAL' });
       return n.target;
+    },
+    linkIfPresent(path) {
+      const n = lookup(path, true);
+      return n?.kind === 'symlink' ? n.target : undefined;
     },
     existsSync(path) {
       return lookup(path) !== undefined;

@@ -113,10 +113,13 @@ export function writeTar(entries: TarEntry[], mtime = 0): Uint8Array {
 
 const LABEL = 'capture archive (tar)';
 
+/** One decoder for every header field: a capture has thousands of members. */
+const utf8 = new TextDecoder();
+
 function str(b: Uint8Array, off: number, len: number): string {
   let end = off;
   while (end < off + len && b[end] !== 0) end++;
-  return new TextDecoder().decode(b.subarray(off, end));
+  return utf8.decode(b.subarray(off, end));
 }
 function octal(b: Uint8Array, off: number, len: number, field: string, at: number): number {
   const s = str(b, off, len).trim();
@@ -124,8 +127,13 @@ function octal(b: Uint8Array, off: number, len: number, field: string, at: numbe
   return s === '' ? 0 : parseInt(s, 8);
 }
 
+/** Names of plain components ("." and ".." refused), no leading, doubled or trailing "/". */
+const PLAIN_PATH = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
+
 /** Member names must stay inside the archive. */
 export function safePath(p: string): string | null {
+  // The usual member name ("sys/bus/pci/devices/0000:00:01.0"): nothing to drop or refuse.
+  if (PLAIN_PATH.test(p)) return p;
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   if (p.startsWith('/') || parts.some((x) => x === '..')) return null;
   return parts.join('/');
@@ -160,9 +168,13 @@ export function readTar(bytes: Uint8Array, maxEntries = 200_000): TarEntry[] {
   let longLink: string | undefined;
   while (at + BLOCK <= bytes.length) {
     const h = bytes.subarray(at, at + BLOCK);
-    if (h.every((x) => x === 0)) break;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+    let raw = 0;
+    for (let i = 0; i < BLOCK; i++) raw += h[i]!;
+    // An all-zero block ends the archive.
+    if (raw === 0) break;
+    // The checksum counts its own eight bytes as blanks.
+    let sum = raw + 8 * 0x20;
+    for (let i = 148; i < 156; i++) sum -= h[i]!;
     const stored = octal(h, 148, 8, 'checksum', at);
     if (stored !== sum) throw new DecodeError(LABEL, at + 148, 'header checksum', `is ${stored}, computed ${sum}: not a tar archive or damaged`);
     const size = octal(h, 124, 12, 'size', at);

@@ -35,7 +35,7 @@ export function readText(fs: Fs, path: string, max?: number): string | undefined
 /** A symbolic link's target; undefined when it is not a link (or not there). */
 export function readLink(fs: Fs, path: string): string | undefined {
   try {
-    return fs.readlinkSync(path);
+    return fs.linkIfPresent ? fs.linkIfPresent(path) : fs.readlinkSync(path);
   } catch (e) {
     if (e instanceof SourceError) throw e;
     return undefined;

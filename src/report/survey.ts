@@ -3,6 +3,7 @@ import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type F
 import type { DeviceReport, Survey } from '../checks/index.js';
 import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
 import { mmioNeed } from '../checks/mmio.js';
+import { resetLines } from '../checks/reset.js';
 import { pciPart } from '../host/location-path.js';
 import type { Device, Host } from '../host/model.js';
 import type { Grouping } from '../host/grouping/index.js';
@@ -252,6 +253,8 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
   }
   out.push('');
   out.push(...explainGrouping(r, sv.host));
+  const reset = resetLines(d, sv.host);
+  if (reset.length) out.push('', ...reset);
   if (d.rmrr?.length) {
     out.push('');
     out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);

@@ -225,3 +225,24 @@ describe('the bus-reset condition from the real siblings (Asus P6T6 dump)', () =
     assert.deepEqual(analyzeReset(dev(h, '0000:00:1a.0'), h).busSiblings, mates);
   });
 });
+
+describe('survey --json carries the reset analysis (validated against docs/schema/survey-v2.schema.json)', () => {
+  it('the RX 580: computed, no methods, quirk_no_pm_reset row, vendor-reset family, sibling 04:00.1 and the hot reset over both', async () => {
+    const { main } = await import('./main-validated.js');
+    const { join } = await import('node:path');
+    const { FIXTURES } = await import('./helpers.js');
+    let out = '';
+    await main(['survey', '--json', '--all', '--kernel', '6.8.0', '--lspci', join(FIXTURES, 'pci/iommu-groups/dell-precision-t7500-428b8d/lspci-vvnn.txt')], { out: (s: string) => (out += s), err: () => {}, isTTY: false });
+    const doc = JSON.parse(out);
+    const gpu = doc.devices.find((x: { address: string }) => x.address === '0000:04:00.0');
+    assert.equal(gpu.reset.source, 'computed');
+    assert.equal(gpu.reset.sysfs, null);
+    assert.deepEqual(gpu.reset.methods, []);
+    assert.deepEqual(gpu.reset.kernelRows.map((r: { function: string }) => r.function), ['quirk_no_pm_reset']);
+    assert.equal(gpu.reset.vendorReset.family, 'AMD Polaris 10');
+    assert.deepEqual(gpu.reset.busSiblings, ['0000:04:00.1']);
+    assert.deepEqual(gpu.reset.hotReset, { possible: true, affected: onBusInText(T7500, '04:').map(full), why: gpu.reset.hotReset.why });
+    const bridge = doc.devices.find((x: { address: string }) => x.address === '0000:00:07.0');
+    assert.equal(bridge.reset, null);
+  });
+});

@@ -21,7 +21,7 @@ export const RESET_METHOD_ORDER = ['device_specific', 'acpi', 'flr', 'af_flr', '
 export interface HotReset {
   /** A secondary bus reset of the bus it is on is possible at all (not a root bus, no NO_BUS_RESET). */
   possible: boolean | 'unknown';
-  /** Every function that bus reset also resets: VFIO's hot reset needs each owned by vfio-pci (the same VM). */
+  /** Every function that bus reset also resets ([] when there is no bus reset): VFIO's hot reset needs each owned by vfio-pci (the same VM). */
   affected: string[];
   why: string;
 }
@@ -126,11 +126,12 @@ export function hotReset(d: Device, host: Host): HotReset {
   const hit = cache.get(key);
   if (hit) return hit;
   const bus = host.byBus.get(busKey(d.pci.segment, d.pci.bus)) ?? [d];
-  const affected = [...bus.map((o) => o.address), ...bus.flatMap((o) => below(o, host))];
   let r: HotReset;
-  if (d.parent === undefined) r = { possible: 'unknown', affected, why: 'the bridge above it is unknown' };
-  else if (d.parent === null) r = { possible: false, affected, why: 'on a root bus: no bridge to reset it' };
+  // A root bus has no bridge to reset it: nothing is affected because nothing can be reset.
+  if (d.parent === undefined) r = { possible: 'unknown', affected: [], why: 'the bridge above it is unknown' };
+  else if (d.parent === null) r = { possible: false, affected: [], why: 'on a root bus: no bridge to reset it' };
   else {
+    const affected = [...bus.map((o) => o.address), ...bus.flatMap((o) => below(o, host))];
     const bridge = host.byAddress.get(d.parent);
     const flagged = [bridge, ...bus].filter((x): x is Device => x !== undefined).flatMap((x) => {
       const rows = kernelRowsFor({ vendorId: x.config.vendorId, deviceId: x.config.deviceId, classCode: x.classCode, revision: x.config.revision, rootBus: x.parent === undefined ? undefined : x.parent === null, flr: undefined }, host.kernel).filter((m) => m.row.kind === 'no-bus-reset' && m.presence === 'yes');

@@ -3,7 +3,8 @@ import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type F
 import type { DeviceReport, Survey } from '../checks/index.js';
 import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
 import { mmioNeed } from '../checks/mmio.js';
-import { resetLines } from '../checks/reset.js';
+import { analyzeReset, resetLines } from '../checks/reset.js';
+import { rowText, VENDOR_RESET_SOURCE } from '../checks/reset-quirks.js';
 import { pciPart } from '../host/location-path.js';
 import type { Device, Host } from '../host/model.js';
 import type { Grouping } from '../host/grouping/index.js';
@@ -128,6 +129,24 @@ export function deviceJson(r: DeviceReport, host: Host) {
     windows: d.windows ? windowsJson(d.windows) : null,
     findings: r.findings.map(findingJson),
     verdicts: r.verdicts,
+    reset: resetJson(d, host),
+  };
+}
+
+/** The reset methods and where they came from; null for bridges, Windows-described functions, and unknown capabilities. */
+function resetJson(d: Device, host: Host) {
+  if (d.isBridge || d.isHostBridge || d.configSource === 'windows-pnp' || d.configSource === 'surveydda' || d.config.capabilities === undefined) return null;
+  const a = analyzeReset(d, host);
+  return {
+    source: a.source,
+    methods: a.methods,
+    sysfs: a.sysfs ?? null,
+    computed: a.computed,
+    why: a.why,
+    kernelRows: a.kernelRows.map((m) => ({ function: m.row.fn, kind: m.row.kind, label: m.row.label, presence: m.presence, text: rowText(m) })),
+    vendorReset: a.vendorReset ? { family: a.vendorReset.family, names: a.vendorReset.names, source: VENDOR_RESET_SOURCE } : null,
+    busSiblings: a.busSiblings,
+    hotReset: { possible: a.hotReset.possible === 'unknown' ? null : a.hotReset.possible, affected: a.hotReset.affected, why: a.hotReset.why },
   };
 }
 

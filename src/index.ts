@@ -85,3 +85,7 @@ export {
 // The survey as the JSON document `assignable survey --json` prints (docs/json.md).
 export { surveyJson, SURVEY_SCHEMA } from './report/survey.js';
 export { toJson } from './report/json.js';
+
+// Reset: the methods for one function and where they come from; the kernel's rows and vendor-reset's table.
+export { analyzeReset, type ResetAnalysis, type HotReset } from './checks/reset.js';
+export { KERNEL_RESET_ROWS, VENDOR_RESET_FAMILIES, vendorResetFamily, type KernelResetRow, type VendorResetFamily } from './checks/reset-quirks.js';

@@ -213,6 +213,18 @@ describe('the kernel\'s per-device rows (drivers/pci/quirks.c)', () => {
   });
 });
 
+describe('af_flr (pci_af_flr) from the Advanced Features capability', () => {
+  it('an ICH10 UHCI with "AFCap: TP+ FLR+" (lspci) on a root bus: af_flr only, and the assumption said', () => {
+    const text = fixtureText('pci/pciutils-tests', 'pciutils-cap-pci-af.lspci313-vvvnn.txt');
+    assert.match(block(text, '00:1d.0'), /AFCap: TP\+ FLR\+/);
+    const h = host(functionsFromLspci(fixtureText('pci/pciutils-tests', 'pciutils-cap-pci-af.dump.txt')));
+    const a = analyzeReset(dev(h, '0000:00:1d.0'), h);
+    assert.deepEqual(a.computed, ['af_flr']);
+    assert.ok(a.why.some((w) => /af_flr assumed/.test(w)));
+    assert.deepEqual(checkReset(dev(h, '0000:00:1d.0'), h), []);
+  });
+});
+
 describe('the bus-reset condition from the real siblings (Asus P6T6 dump)', () => {
   const h = host(P6T6);
   it('alone behind a port: bus; on a root bus: none; sharing a bus: names every sibling', () => {

@@ -88,7 +88,10 @@ export function possibleResets(d: Device, host: Host): { methods: string[]; why:
     }
   } else why.push(c.pcie ? 'no FLR (DevCap FLReset-)' : 'no PCI Express FLR');
   // pci_af_flr also needs the AF capability's TP and FLR bits, which are not decoded here.
-  if (c.capabilities?.some((x) => x.id === CAP_ID_AF) && !noFlr.some(sure)) methods.push('af_flr');
+  if (c.capabilities?.some((x) => x.id === CAP_ID_AF) && !noFlr.some(sure)) {
+    methods.push('af_flr');
+    why.push('af_flr assumed from the Advanced Features capability (its TP and FLR bits are not decoded)');
+  }
 
   const noPm = has(rows, 'no-pm-reset');
   if (c.pm && !c.pm.noSoftReset) {

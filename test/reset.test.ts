@@ -203,6 +203,20 @@ describe('the kernel\'s per-device rows (drivers/pci/quirks.c)', () => {
     assert.ok(a.why.some((w) => /no PM reset although NoSoftRst-: .*quirk_no_pm_reset/.test(w)));
     assert.deepEqual(checkReset(dev(h2, '0000:07:00.0'), h2).map((f) => f.code), ['BUS_RESET_ONLY']);
   });
+  it('pci_dev_reset_methods[]: an Intel 82599 VF (8086:10ed) gets device_specific first, as the kernel probes it', () => {
+    // quirks.c (a 4.x tree, 6.12.19, 6.18.y): { PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82599_SFP_VF, reset_intel_82599_sfp_virtfn }.
+    // Real I350 bytes from the DL380e Gen8 example, one fact changed: the device ID.
+    const fns = functionsFromLspci(fixtureText('../../examples/hp-proliant-dl380e-gen8', 'lspci-vvnn.txt'));
+    const i350 = fns.find((f) => addr(f) === '0000:02:00.0')!;
+    assert.equal(i350.config.deviceId, 0x1521);
+    const vf: FunctionFacts = { ...i350, config: { ...i350.config, deviceId: 0x10ed } };
+    const h = host(fns.map((f) => (f === i350 ? vf : f)));
+    const a = analyzeReset(dev(h, '0000:02:00.0'), h);
+    assert.equal(a.computed[0], 'device_specific');
+    assert.deepEqual(a.kernelRows.map((m) => m.row.fn), ['reset_intel_82599_sfp_virtfn']);
+    const h0 = host(fns);
+    assert.ok(!analyzeReset(dev(h0, '0000:02:00.0'), h0).computed.includes('device_specific'));
+  });
   it('which kernels have a row: only what a tree read says', () => {
     const k = (r: string) => parseKernelRelease(r)!;
     assert.equal(rowPresence({ pre5: true, v6_12: true, v6_18: true }, k('5.4.0')), 'yes');

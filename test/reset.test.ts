@@ -267,8 +267,32 @@ describe('survey --json carries the reset analysis (validated against docs/schem
     assert.deepEqual(gpu.reset.kernelRows.map((r: { function: string }) => r.function), ['quirk_no_pm_reset']);
     assert.equal(gpu.reset.vendorReset.family, 'AMD Polaris 10');
     assert.deepEqual(gpu.reset.busSiblings, ['0000:04:00.1']);
-    assert.deepEqual(gpu.reset.hotReset, { possible: true, affected: onBusInText(T7500, '04:').map(full), why: gpu.reset.hotReset.why });
+    assert.equal(gpu.reset.busSiblingCount, 1);
+    assert.deepEqual(gpu.reset.hotReset, { possible: true, affected: onBusInText(T7500, '04:').map(full), affectedCount: 2, why: gpu.reset.hotReset.why });
+    assert.ok(gpu.reset.why.includes('shares its bus with 1 other function(s) (busSiblings)'));
     const bridge = doc.devices.find((x: { address: string }) => x.address === '0000:00:07.0');
     assert.equal(bridge.reset, null);
+  });
+});
+
+describe('a bus of 100+ functions (a synthetic host of real SR-IOV config space): lists stay bounded', () => {
+  it('explain names 16 siblings and says how many more; JSON lists 64 and gives the count', async () => {
+    const { syntheticDump, syntheticHost, TEMPLATES } = await import('../src/bench/synthetic.js');
+    const { parseLspciInput } = await import('../src/firmware/pci/lspci-text.js');
+    const { functionsFromCapture } = await import('../src/sources/capture-files.js');
+    const { surveyJson } = await import('../src/report/survey.js');
+    const texts = Object.fromEntries(Object.values(TEMPLATES).map((t) => [t.file, fixtureText('pci/pciutils-tests', t.file)]));
+    const fns = functionsFromCapture(parseLspciInput(Buffer.from(syntheticDump(syntheticHost(1024, texts))).toString('latin1')).capture);
+    const h = host(fns);
+    const d = dev(h, '0000:01:00.5');
+    const mates = (h.byBus.get('0:1') ?? []).map((x) => x.address).filter((a) => a !== d.address);
+    assert.ok(mates.length > 100, String(mates.length));
+    const sv = runSurvey(h);
+    const out = renderExplain(sv, sv.devices.find((r) => r.device.address === d.address)!, { color: false });
+    assert.match(out, new RegExp(`bus siblings: ${mates.slice(0, 16).join(', ')} … and ${mates.length - 16} more;`));
+    const j = surveyJson(sv, 'vfio').devices.find((x) => x.address === d.address)!;
+    assert.deepEqual(j.reset!.busSiblings, mates.slice(0, 64));
+    assert.equal(j.reset!.busSiblingCount, mates.length);
+    assert.equal(j.reset!.hotReset.affectedCount, mates.length + 1);
   });
 });

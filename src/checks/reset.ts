@@ -186,6 +186,8 @@ export function checkReset(d: Device, host: Host): Finding[] {
   const a = analyzeReset(d, host);
   const source = a.source === 'sysfs' ? `sysfs reset_method: ${a.methods.join(' ') || '(empty)'}` : `computed from config space: ${a.methods.join(' ') || 'none'}`;
   const rows = a.kernelRows.map(rowText);
+  // Evidence names at most 16 bus siblings, then how many more (a bus of VFs would repeat them all per function).
+  const why = a.why.map((w) => (w.startsWith('shares its bus with ') ? `shares its bus with ${names(a.busSiblings)}` : w));
   const out: Finding[] = [];
   // With vendor-reset loaded, the kernel lists device_specific first for the GPUs it supports.
   const vendorResetActive = a.vendorReset !== null && a.sysfs?.[0] === 'device_specific';
@@ -207,10 +209,10 @@ export function checkReset(d: Device, host: Host): Finding[] {
     if (a.vendorReset) fixes.push(vendorResetFix(d, a.vendorReset, fixes.length + 1));
     else fixes.push({ rank: fixes.length + 1, title: 'A device-specific reset', risk: 'medium', detail: 'Only a device-specific method (a kernel quirk or an out-of-tree module such as gnif/vendor-reset for the GPUs it lists) can reset it alone.' });
     out.push(finding('NO_RESET', d.address, 'No way to reset it: between VM runs it keeps its state, and QEMU says "vfio: Cannot reset device …, no available reset mechanism."', [
-      source, ...a.why, ...rows, `bus (hot) reset: ${hot.possible === true ? 'possible' : hot.possible === false ? 'not possible' : 'unknown'} — ${hot.why}`,
+      source, ...why, ...rows, `bus (hot) reset: ${hot.possible === true ? 'possible' : hot.possible === false ? 'not possible' : 'unknown'} — ${hot.why}`,
     ], fixes));
   } else if (a.methods.length === 1 && a.methods[0] === 'bus') {
-    out.push(finding('BUS_RESET_ONLY', d.address, 'It can only be reset by resetting its bus (no FLR or PM reset).', [source, ...a.why, ...rows]));
+    out.push(finding('BUS_RESET_ONLY', d.address, 'It can only be reset by resetting its bus (no FLR or PM reset).', [source, ...why, ...rows]));
   }
   return out;
 }
@@ -226,7 +228,7 @@ export function resetLines(d: Device, host: Host): string[] {
   if (a.sysfs !== undefined) out.push(`    sysfs reset_method: ${a.sysfs.join(' ') || '(empty: no reset)'}`);
   else out.push(`    sysfs reset_method: not read (not in this input, or a kernel before ${resetMethodSysfsText})`);
   out.push(`    computed from config space: ${a.computed.join(' ') || 'none'}`);
-  for (const w of a.why) out.push(`      ${w}`);
+  for (const w of a.why) out.push(`      ${w.startsWith('shares its bus with ') ? `shares its bus with ${names(a.busSiblings)}` : w}`);
   for (const m of a.kernelRows) out.push(`    ${rowText(m)}`);
   if (a.vendorReset) out.push(`    vendor-reset table: ${a.vendorReset.family} (${VENDOR_RESET_SOURCE})`);
   out.push(`    bus siblings: ${names(a.busSiblings) || 'none'}; hot reset ${a.hotReset.possible === true ? 'possible' : a.hotReset.possible === false ? 'not possible' : 'unknown'}: ${a.hotReset.why}`);

@@ -3,6 +3,7 @@ import { beliefOf, CATALOG, confidenceOf, effectOf, TARGETS, type Effect, type F
 import type { DeviceReport, Survey } from '../checks/index.js';
 import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
 import { mmioNeed } from '../checks/mmio.js';
+import { MAX_LISTED_MEMBERS } from '../checks/groups.js';
 import { analyzeReset, resetLines } from '../checks/reset.js';
 import { rowText, VENDOR_RESET_SOURCE } from '../checks/reset-quirks.js';
 import { pciPart } from '../host/location-path.js';
@@ -142,11 +143,14 @@ function resetJson(d: Device, host: Host) {
     methods: a.methods,
     sysfs: a.sysfs ?? null,
     computed: a.computed,
-    why: a.why,
+    // The siblings are listed once below, not again inside a sentence.
+    why: a.why.map((w) => (w.startsWith('shares its bus with ') ? `shares its bus with ${a.busSiblings.length} other function(s) (busSiblings)` : w)),
     kernelRows: a.kernelRows.map((m) => ({ function: m.row.fn, kind: m.row.kind, label: m.row.label, presence: m.presence, text: rowText(m) })),
     vendorReset: a.vendorReset ? { family: a.vendorReset.family, names: a.vendorReset.names, source: VENDOR_RESET_SOURCE } : null,
-    busSiblings: a.busSiblings,
-    hotReset: { possible: a.hotReset.possible === 'unknown' ? null : a.hotReset.possible, affected: a.hotReset.affected, why: a.hotReset.why },
+    // At most MAX_LISTED_MEMBERS each, as for group members: a bus of hundreds of VFs would repeat them all per function.
+    busSiblings: a.busSiblings.slice(0, MAX_LISTED_MEMBERS),
+    busSiblingCount: a.busSiblings.length,
+    hotReset: { possible: a.hotReset.possible === 'unknown' ? null : a.hotReset.possible, affected: a.hotReset.affected.slice(0, MAX_LISTED_MEMBERS), affectedCount: a.hotReset.affected.length, why: a.hotReset.why },
   };
 }
 

@@ -99,3 +99,6 @@ export { virtualMachine, type VirtualMachine } from './checks/virtual-machine.js
 export { vmConfig, vmConfigJson, renderVmConfig, VM_CONFIG_SCHEMA, VM_TARGETS, type VmConfig, type VmConfigOptions, type VmPlan, type VmTarget } from './report/vm-config/index.js';
 // `bind`'s plan: which functions go to vfio-pci with a device, and why not (pure, from a Host).
 export { planBind, type BindPlan, type BindFunction } from './remedies/vfio-bind/plan.js';
+// Reset: the methods for one function and where they come from; the kernel's rows and vendor-reset's table.
+export { analyzeReset, type ResetAnalysis, type HotReset } from './checks/reset.js';
+export { KERNEL_RESET_ROWS, VENDOR_RESET_FAMILIES, vendorResetFamily, type KernelResetRow, type VendorResetFamily } from './checks/reset-quirks.js';

@@ -48,6 +48,12 @@ const e = (vfio: Effect, dda: Effect, esxi: Effect) => ({ vfio, dda, esxi });
  */
 const ESXI_RESERVED = { esxi: 'Users report ESXi DirectPath I/O does not enforce firmware-reserved (RMRR/IVMD) memory; no VMware document or source confirms it.' };
 
+/** The reset bug is reported by Linux/KVM users; no Microsoft or VMware source says how DDA or DirectPath I/O fare. */
+const VENDOR_RESET_ELSEWHERE = {
+  dda: 'Users report the same AMD GPU reset failure under Hyper-V DDA; no Microsoft document confirms it.',
+  esxi: 'Users report the same AMD GPU reset failure under ESXi DirectPath I/O; no VMware document confirms it.',
+};
+
 /**
  * Every code, what it means, and what it does to each target's verdict.
  * block → "blocked"; warn → "warnings"; info/none → no change.
@@ -121,6 +127,8 @@ export const CATALOG = {
   KVM_UNAVAILABLE: { title: '/dev/kvm is missing or cannot be opened', effect: e('block', 'none', 'none') },
   VFIO_MODULES_MISSING: { title: 'The kernel lacks a vfio module VFIO needs (vfio, vfio_iommu_type1, vfio_pci)', effect: e('block', 'none', 'none') },
   VFIO_NOT_LOADED: { title: 'The vfio modules are available but not loaded', effect: e('info', 'none', 'none') },
+  // Reset (issue 10): a GPU gnif/vendor-reset supports, without it in effect.
+  VENDOR_RESET_NEEDED: { title: 'A GPU users report does not reset between VM runs (AMD "reset bug"); gnif/vendor-reset supports it', effect: e('warn', 'warn', 'warn'), believed: VENDOR_RESET_ELSEWHERE },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type FindingCode = keyof typeof CATALOG;

@@ -4,6 +4,9 @@ import type { DeviceReport, Survey } from '../checks/index.js';
 import type { ReadinessStatus } from '../checks/readiness.js';
 import { ddaProcedure, isWindowsDevice, windowsMmio } from '../checks/dda.js';
 import { mmioNeed } from '../checks/mmio.js';
+import { MAX_LISTED_MEMBERS } from '../checks/groups.js';
+import { analyzeReset, resetLines } from '../checks/reset.js';
+import { rowText, VENDOR_RESET_SOURCE } from '../checks/reset-quirks.js';
 import { pciPart } from '../host/location-path.js';
 import type { Device, Host } from '../host/model.js';
 import type { Grouping } from '../host/grouping/index.js';
@@ -157,6 +160,27 @@ export function deviceJson(r: DeviceReport, host: Host) {
     windows: d.windows ? windowsJson(d.windows) : null,
     findings: r.findings.map(findingJson),
     verdicts: r.verdicts,
+    reset: resetJson(d, host),
+  };
+}
+
+/** The reset methods and where they came from; null for bridges, Windows-described functions, and unknown capabilities. */
+function resetJson(d: Device, host: Host) {
+  if (d.isBridge || d.isHostBridge || d.configSource === 'windows-pnp' || d.configSource === 'surveydda' || d.config.capabilities === undefined) return null;
+  const a = analyzeReset(d, host);
+  return {
+    source: a.source,
+    methods: a.methods,
+    sysfs: a.sysfs ?? null,
+    computed: a.computed,
+    // The siblings are listed once below, not again inside a sentence.
+    why: a.why.map((w) => (w.startsWith('shares its bus with ') ? `shares its bus with ${a.busSiblings.length} other function(s) (busSiblings)` : w)),
+    kernelRows: a.kernelRows.map((m) => ({ function: m.row.fn, kind: m.row.kind, label: m.row.label, presence: m.presence, text: rowText(m) })),
+    vendorReset: a.vendorReset ? { family: a.vendorReset.family, names: a.vendorReset.names, source: VENDOR_RESET_SOURCE } : null,
+    // At most MAX_LISTED_MEMBERS each, as for group members: a bus of hundreds of VFs would repeat them all per function.
+    busSiblings: a.busSiblings.slice(0, MAX_LISTED_MEMBERS),
+    busSiblingCount: a.busSiblings.length,
+    hotReset: { possible: a.hotReset.possible === 'unknown' ? null : a.hotReset.possible, affected: a.hotReset.affected.slice(0, MAX_LISTED_MEMBERS), affectedCount: a.hotReset.affected.length, why: a.hotReset.why },
   };
 }
 
@@ -298,6 +322,8 @@ export function renderExplain(sv: Survey, r: DeviceReport, style: Style, target:
   }
   out.push('');
   out.push(...explainGrouping(r, sv.host));
+  const reset = resetLines(d, sv.host);
+  if (reset.length) out.push('', ...reset);
   if (d.rmrr?.length) {
     out.push('');
     out.push(`  RMRR ranges: ${[...new Map(d.rmrr.map((h) => [h.structure, h])).values()].map((h) => `0x${h.base.toString(16)}-0x${h.limit.toString(16)} (${rangeSize(h.base, h.limit)})`).join(', ')}`);

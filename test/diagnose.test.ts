@@ -54,6 +54,8 @@ const ROWS: Row[] = [
   { file: [D, 'proxmox-no-iommu.pxvirt-127.txt'], why: 'Proxmox GUI: no IOMMU groups on the host', expect: [{ codes: ['IOMMU_DISABLED_BY_KERNEL', 'IOMMU_ABSENT'], device: null }] },
   { file: [D, 'journal-rmrr-ineligible.csdn-129370392.txt'], why: 'VT-d before 6.6: an RMRR device refused', expect: [{ codes: ['RMRR_DIRECT'], device: '0000:04:00.0' }] },
   { file: [D, 'kernel-no-interrupt-remapping.vfio-iommu-type1-format.txt'], why: 'vfio_iommu_type1: no MSI isolation, -EPERM', expect: [{ codes: ['INTERRUPT_REMAPPING_ABSENT'], device: null }] },
+  { file: [D, 'hyperv-dismount-no-mitigation.ms-dda-blog-2015.txt'], why: 'Dismount-VMHostAssignableDevice without -Force on a device with no vendor mitigation driver; the cmdlet prints the sentence twice: one error', expect: [{ codes: ['DDA_NO_MITIGATION_DRIVER'], device: null, lines: [4, 8] }] },
+  { file: [D, 'hyperv-dismount-pcie-control.haxm-149.txt'], why: 'Dismount-VMHostAssignableDevice: the firmware kept PCI Express control (the cause SurveyDDA calls "BIOS kept control")', expect: [{ codes: ['DDA_FIRMWARE_KEPT_PCIE_CONTROL'], device: null, lines: [6] }] },
   { file: ['logs', 'hp-harvester-7340.vfio-rmrr.txt'], why: 'journal line with a time that looks like 03:12.0; then relax_rmrr active on another host', expect: [{ codes: ['RMRR_DIRECT'], device: '0000:04:00.1', lines: [3] }, { codes: ['RMRR_RELAXED_BY_OPTION'], device: null, lines: [5] }] },
   { file: ['logs', 'hpe-proliant-gen8-gatekeeper-718.vfio-1to1.txt'], why: '6.6+ wording (Ubuntu 24.04, 6.8): RMRR or IVMD; the user-space EINVAL quoted after it', expect: [{ codes: ['RMRR_DIRECT', 'IVMD_UNITY_DIRECT'], device: null, lines: [5] }, { codes: ['RMRR_DIRECT', 'IVMD_UNITY_DIRECT'], device: null, lines: [6] }] },
 ];

@@ -121,6 +121,7 @@ export const CATALOG = {
   BAR_RESERVED_BY_HOST: { title: 'Part of a BAR is claimed by the host (often the boot framebuffer)', effect: e('warn', 'none', 'none') },
   BAR_UNASSIGNED: { title: 'A BAR got no address (MMIO window too small)', effect: e('warn', 'warn', 'warn') },
   ACS_VIOLATION: { title: 'A port\'s ACS blocked a request from below it (AER ACSViol)', effect: e('warn', 'warn', 'warn') },
+  DDA_NO_MITIGATION_DRIVER: { title: 'Hyper-V refused the dismount: the vendor supplied no mitigation driver (-Force overrides)', effect: e('none', 'warn', 'none') },
   // Host readiness (readiness.ts): can this host run KVM guests with VFIO at all.
   HOST_IS_VIRTUAL_MACHINE: { title: 'This host is itself a virtual machine: its devices are emulated or passed through to it', effect: e('info', 'info', 'info') },
   CPU_VIRTUALIZATION_MISSING: { title: 'The CPU shows no VT-x/AMD-V (no vmx or svm flag): KVM cannot run guests', effect: e('block', 'none', 'none') },

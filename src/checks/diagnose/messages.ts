@@ -8,7 +8,7 @@
  */
 import type { FindingCode, Fix } from '../finding.js';
 
-export type Emitter = 'kernel' | 'qemu' | 'libvirt' | 'proxmox' | 'surveydda' | 'xen' | 'dpdk';
+export type Emitter = 'kernel' | 'qemu' | 'libvirt' | 'proxmox' | 'surveydda' | 'hyperv' | 'xen' | 'dpdk';
 
 export interface KnownMessage {
   /** Stable id (JSON). */
@@ -351,6 +351,29 @@ export const MESSAGES: KnownMessage[] = [
     ],
   },
   {
+    id: 'hyperv-dismount-pcie-control',
+    pattern: /does not allow for OS control of the PCI Express bus/i,
+    codes: ['DDA_FIRMWARE_KEPT_PCIE_CONTROL'],
+    from: 'hyperv',
+    versions: 'Dismount-VMHostAssignableDevice, Windows Server 2016 and later',
+    source: 'intel/haxm#149 (a Dismount on Windows Server 2019, 2020-06-14)',
+    meaning: 'Hyper-V refuses every dismount: the firmware did not grant Windows native PCI Express control (_OSC). SurveyDDA says "BIOS kept control of PCI Express" for the same cause.',
+    fixes: [fix(1, 'Enable native PCIe control in the firmware setup (often "SR-IOV", "ASPM: OS controlled")', 'low', 'It is a platform setting: -Force does not get past it.')],
+  },
+  {
+    id: 'hyperv-dismount-no-mitigation',
+    pattern: /has not supplied any directives for securing this device/i,
+    codes: ['DDA_NO_MITIGATION_DRIVER'],
+    from: 'hyperv',
+    versions: 'Dismount-VMHostAssignableDevice, Windows Server 2016 and later',
+    source: 'MicrosoftDocs/Virtualization-Documentation, team-blog 2015-11-20 "Discrete Device Assignment -- Machines and devices" (a USB 3 controller)',
+    meaning: 'The device\'s vendor ships no partitioning (mitigation) driver for DDA, so Hyper-V cannot tell whether exposing it to a VM is safe; the dismount is refused unless forced.',
+    fixes: [
+      fix(1, 'Install the vendor\'s DDA partitioning driver if there is one (GPUs and NVMe sold for servers)', 'none', 'With it installed the dismount no longer needs -Force.'),
+      fix(2, 'Dismount with -Force, for a VM you trust', 'medium', 'Microsoft: "-Force" overrides the check; only with deep knowledge of the device.', ['Dismount-VMHostAssignableDevice -Force -LocationPath "LOCATIONPATH"']),
+    ],
+  },
+  {
     id: 'surveydda-rmrr',
     pattern: /BIOS requires that this device remain attached to BIOS-owned memory/i,
     codes: ['DDA_RESERVED_MEMORY'],
@@ -419,4 +442,4 @@ export const MESSAGES: KnownMessage[] = [
 ];
 
 /** Codes only diagnose produces (the survey's checks cannot see these states in a capture). */
-export const DIAGNOSE_ONLY_CODES: FindingCode[] = ['DEVICE_INACCESSIBLE', 'BAR_RESERVED_BY_HOST', 'BAR_UNASSIGNED', 'ACS_VIOLATION'];
+export const DIAGNOSE_ONLY_CODES: FindingCode[] = ['DEVICE_INACCESSIBLE', 'BAR_RESERVED_BY_HOST', 'BAR_UNASSIGNED', 'ACS_VIOLATION', 'DDA_NO_MITIGATION_DRIVER'];

@@ -20,7 +20,7 @@ import { MODPROBE_FILE, UDEV_FILE } from '../src/remedies/vfio-bind/persist.js';
 import type { AttrWriter } from '../src/remedies/vfio-bind/apply.js';
 import { ROOT } from './helpers.js';
 import { cliScript } from './cli-bin.js';
-import { runWithEnv } from './fix-host.js';
+import { runWithEnv, setEnv } from './fix-host.js';
 import { validatedJson } from './json-schema.js';
 import { bindHost, fakeKernel, GPU, GPU_AUDIO, ICH10_PORTS, NIC1, NIC2, toolBin, type BindHost, type BindHostOptions } from './bind-host.js';
 
@@ -39,11 +39,7 @@ function setup(o: BindHostOptions = {}) {
 
 /** runBind in this process with a fake kernel, the test root and tool doubles in the environment. */
 function direct(device: string, o: BindOptions, env: Record<string, string>, attr?: AttrWriter) {
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  const restore = setEnv(env);
   let out = '';
   let err = '';
   const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
@@ -57,10 +53,7 @@ function direct(device: string, o: BindOptions, env: Record<string, string>, att
     }
     return validatedJson({ code, out, err, error: null as unknown });
   } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restore();
   }
 }
 

@@ -123,22 +123,30 @@ export function nvramByte(h: HpeHost, address: number): number {
   return parseInt(nvram.slice(2 * address, 2 * address + 2), 16);
 }
 
-/** The CLI in this process, with environment variables set for the call only (the fix tests' seams). */
-export async function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+/** Sets environment variables (the tests' seams) and returns what puts the old values back. */
+export function setEnv(env: Record<string, string>): () => void {
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** The CLI in this process, with environment variables set for the call only (the fix tests' seams). */
+export async function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const restore = setEnv(env);
   let out = '';
   let err = '';
   try {
     const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
     return validatedJson({ code, out, err });
   } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restore();
   }
 }

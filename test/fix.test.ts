@@ -195,7 +195,7 @@ describe('fix --apply against the conrep simulator', () => {
     const [a, b] = await Promise.all([one(), one()]);
     const codes = [a.code, b.code].sort();
     assert.deepEqual(codes, [EXIT.OK, EXIT.ENVIRONMENT], a.err + b.err);
-    assert.match((a.code === EXIT.OK ? b : a).err, /another assignable fix is changing firmware settings \(pid \d+/);
+    assert.match((a.code === EXIT.OK ? b : a).err, /another assignable fix is changing firmware settings or driver bindings \(pid \d+/);
     assert.deepEqual(calls(h), ['-s', '-l', '-s']);
     assert.equal(nvramByte(h, 0x26a), 0x02);
   });

@@ -9,7 +9,7 @@ import { planBind, toBind, VFIO_DRIVER, type BindPlan } from '../remedies/vfio-b
 import { initramfsKind, initramfsRefresh, MODPROBE_FILE, planPersistent, UDEV_FILE, type PersistentPlan } from '../remedies/vfio-bind/persist.js';
 import { applyPersistent, applyRuntime, applyUnbind, BindApplyError, readRecord, recordKey, sysfsAttr, type AttrWriter, type BindContext, type BindRecord } from '../remedies/vfio-bind/apply.js';
 import { findExecutable, systemRunner, type Runner } from '../remedies/runner.js';
-import { acquireLock, LockHeld, stateDir } from '../remedies/state.js';
+import { acquireLock, stateDir } from '../remedies/state.js';
 import { isRoot, readNoFollow, resetWriteCount, resolveWithin, StateDir } from '../remedies/write.js';
 import { findDevices } from '../report/survey.js';
 import { toJson } from '../report/json.js';
@@ -53,14 +53,6 @@ function readHostFile(root: string, rel: string): string | null {
   }
 }
 
-function lockOrFail(sd: StateDir): () => void {
-  try {
-    return acquireLock(sd);
-  } catch (e) {
-    if (e instanceof LockHeld) throw new SourceError('io', sd.file('lock'), e.message);
-    throw e;
-  }
-}
 
 function renderPlan(p: BindPlan, unbind: boolean, record: BindRecord | null): string[] {
   const out = [`${p.device}: ${unbind ? 'back from vfio-pci' : 'to vfio-pci'} — IOMMU group ${p.group.source === 'kernel' ? `${p.group.id} (the kernel's)` : p.group.source === 'predicted' ? `${p.group.id ?? '?'} (predicted)` : 'none'}`];
@@ -170,7 +162,7 @@ export function runBind(io: Io, device: string, o: BindOptions, fs: Fs = realFs,
     return EXIT.OK;
   }
   const sd = StateDir.open(dir, true)!;
-  const release = lockOrFail(sd);
+  const release = acquireLock(sd);
   const ctx: BindContext = { root, sd, runner, now, attr, tool: `assignable ${VERSION}` };
   try {
     if (pp) {

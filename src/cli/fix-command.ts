@@ -12,7 +12,7 @@ import { findSection, parseConrepSchema } from '../remedies/hpe-rmrds/schema.js'
 import { applyRelaxRmrr, KernelApplyError, rollbackRelaxRmrr, updateFor, type KernelFiles, type KernelPlan } from '../remedies/kernel-cmdline/relax-rmrr.js';
 import { decideFix, type FixDecision, type Method } from '../remedies/fix.js';
 import { findExecutable, systemRunner, type Runner } from '../remedies/runner.js';
-import { acquireLock, clearPending, lastChange, LockHeld, readPending, stamp, stateDir, writeHistory, writePending, type PendingChange } from '../remedies/state.js';
+import { acquireLock, clearPending, lastChange, readPending, stamp, stateDir, writeHistory, writePending, type PendingChange } from '../remedies/state.js';
 import { bootIdOf, createNew, crashPoint, isRoot, lstatOrNull, readBackup, readNoFollow, resetWriteCount, resolveWithin, sha256, StateDir, WriteError } from '../remedies/write.js';
 import { findDevices } from '../report/survey.js';
 import { toJson } from '../report/json.js';
@@ -242,7 +242,7 @@ export function runFix(io: Io, device: string | undefined, o: FixOptions, fs: Fs
     throw new UsageError(`the RMRDS fix is unverified here (${x.chosen.unverified.join('; ')}): add --force to apply it anyway`);
   }
   const sd = StateDir.open(dir, true)!;
-  const release = lockOrFail(sd);
+  const release = acquireLock(sd);
   try {
     if (x.chosen.kind === 'hpe-rmrds') return applyFirmware(io, x.chosen, o, r, sd, root, runner, now);
     return applyKernel(io, x.chosen, r, sd, root, runner, now);
@@ -315,7 +315,7 @@ function settleInterrupted(io: Io, o: FixOptions, p: PendingChange, dir: string,
     return EXIT.BLOCKED;
   }
   const sd = StateDir.open(dir, true)!;
-  const release = lockOrFail(sd);
+  const release = acquireLock(sd);
   try {
     const { data, meta } = readBackup(p.backup, root);
     const settle = (event: string, next: PendingChange | null) => {
@@ -424,7 +424,7 @@ function runVerify(io: Io, o: FixOptions, hostOpts: FixOptions, dir: string, roo
     const what = p.kind === 'hpe-rmrds' ? 'no RMRR names the device any more' : 'the kernel relaxes its RMRR';
     if (o.apply) {
       const sd = StateDir.open(dir, true)!;
-      const release = lockOrFail(sd);
+      const release = acquireLock(sd);
       try {
         writeHistory(sd, p, 'verified', now);
         if (readPending(dir)) clearPending(sd);
@@ -453,7 +453,7 @@ function runRollback(io: Io, o: FixOptions, backupArg: string | null, dir: strin
     return EXIT.OK;
   }
   const sd = StateDir.open(dir, true)!;
-  const release = lockOrFail(sd);
+  const release = acquireLock(sd);
   const record: PendingChange =
     p && p.backup === backup
       ? p
@@ -494,11 +494,3 @@ function runRollback(io: Io, o: FixOptions, backupArg: string | null, dir: strin
   }
 }
 
-function lockOrFail(sd: StateDir): () => void {
-  try {
-    return acquireLock(sd);
-  } catch (e) {
-    if (e instanceof LockHeld) throw new SourceError('io', sd.file('lock'), e.message);
-    throw e;
-  }
-}

@@ -20,10 +20,6 @@ export function stamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '-$1Z');
 }
 
-export class LockHeld extends Error {
-  override readonly name = 'LockHeld';
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -57,12 +53,13 @@ export function acquireLock(sd: StateDir): () => void {
       if (st === null) continue;
       const holder = Number(readNoFollow(path).toString('utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-        throw new LockHeld(`another assignable fix is changing firmware settings (pid ${holder}, lock ${path}); wait for it to finish`);
+        // An environment error (exit 3), as the commands that take the lock (fix, bind) document.
+        throw new SourceError('io', path, `another assignable fix is changing firmware settings or driver bindings (pid ${holder}, lock ${path}); wait for it to finish`);
       }
       removeFile(path); // stale: its process is gone
     }
   }
-  throw new LockHeld(`could not take the lock ${path}`);
+  throw new SourceError('io', path, `could not take the lock ${path}`);
 }
 
 /**

@@ -16,6 +16,8 @@ export interface GroupView {
   basis: 'kernel' | 'predicted';
   /** "IOMMU group 12" or "predicted group 0000:00:1c.0". */
   name: string;
+  /** The kernel's group number, or the predicted group's label ("0000:00:1c.0"). */
+  id: string;
   members: string[];
   /** For predictions: what they rest on that the capture does not show ([] = certain). */
   uncertain: string[];
@@ -25,11 +27,11 @@ export function groupView(d: Device, host: Host): GroupView | null | undefined {
   if (d.iommuGroup === null) return null;
   if (d.iommuGroup !== undefined) {
     const g = host.groups?.get(d.iommuGroup);
-    return g ? { basis: 'kernel', name: `IOMMU group ${d.iommuGroup}`, members: g.devices, uncertain: [] } : undefined;
+    return g ? { basis: 'kernel', name: `IOMMU group ${d.iommuGroup}`, id: String(d.iommuGroup), members: g.devices, uncertain: [] } : undefined;
   }
   const p = host.predicted.byDevice.get(d.address);
   if (!p) return host.predicted.uncovered.includes(d.address) ? null : undefined;
-  return { basis: 'predicted', name: `predicted group ${p.group.label}`, members: p.group.members, uncertain: p.group.uncertain };
+  return { basis: 'predicted', name: `predicted group ${p.group.label}`, id: p.group.label, members: p.group.members, uncertain: p.group.uncertain };
 }
 
 /** A prediction needs the function's and its bridges' capabilities (root-run lspci, or 256+ bytes). */

@@ -1,5 +1,5 @@
 /** Devices the host itself needs: management controllers, the boot disk, console, default-route NIC. */
-import { deviceKey } from '../host/address.js';
+import { deviceKey, vendorDevice } from '../host/address.js';
 import type { Device, Host } from '../host/model.js';
 import { finding, type Finding } from './finding.js';
 
@@ -21,7 +21,7 @@ export const MANAGEMENT_IDS: Record<string, string> = {
 /** PCI base class 01h: mass storage controllers (SATA, SAS, NVMe, RAID). */
 const MASS_STORAGE_CLASS = 0x01;
 
-const id = (d: Device) => `${d.config.vendorId.toString(16).padStart(4, '0')}:${d.config.deviceId.toString(16).padStart(4, '0')}`;
+const id = (d: Device) => vendorDevice(d.config);
 
 /** Known management functions, and every other function of the same PCI device. */
 export function managementFunctions(host: Host): Map<string, string> {
@@ -45,6 +45,21 @@ export function hostCriticalReason(d: Device, host: Host, mgmt: Map<string, stri
   if (mgmt.has(d.address)) return `management controller (${mgmt.get(d.address)})`;
   if (host.bootDiskFunctions?.includes(d.address)) return 'holds the root file system';
   if (host.defaultRouteFunctions?.includes(d.address)) return 'carries the default route';
+  return null;
+}
+
+/**
+ * Why the host cannot give this function away: certain for the management controller, the root
+ * file system, the default route and the console; uncertain (it may be) for a storage controller
+ * while the root file system's disks are unknown. null: the data shows no need. For bind and lint,
+ * which refuse or flag such a function as a whole rather than per finding.
+ */
+export function hostNeed(d: Device, host: Host, mgmt: Map<string, string>): { why: string; certain: boolean } | null {
+  const why = hostCriticalReason(d, host, mgmt) ?? (d.bootVga === true ? 'the console display (boot_vga=1)' : null);
+  if (why) return { why, certain: true };
+  if (d.classCode >> 16 === MASS_STORAGE_CLASS && !d.isBridge && host.bootDiskUnknown !== undefined) {
+    return { why: `a storage controller, and which disks hold the root file system is unknown (${host.bootDiskUnknown}): it may be the boot disk`, certain: false };
+  }
   return null;
 }
 

@@ -8,8 +8,9 @@
 import { atLeast } from '../host/kernel.js';
 import { overridePatchOf } from '../host/grouping/index.js';
 import type { ConfigFile, Device, Host } from '../host/model.js';
-import { hostCriticalReason, managementFunctions } from './host-critical.js';
+import { hostNeed, managementFunctions } from './host-critical.js';
 import { iommuState } from './iommu.js';
+import { hex4 } from '../host/address.js';
 
 /** Every lint code and what it means (documented in docs/verdicts.md, "Configuration lint"). */
 export const LINT_CODES = {
@@ -166,24 +167,17 @@ interface Needed {
   certain: boolean;
 }
 
-/** PCI base class 01h: mass storage controllers. */
-const MASS_STORAGE_CLASS = 0x01;
-
-/** Devices the host cannot give away, with why (host-critical.ts, and the console). */
+/** Devices the host cannot give away, with why (host-critical.ts): "may be" for a storage controller while the root disk is unknown. */
 function hostNeeded(host: Host): Map<Device, Needed> {
   const mgmt = managementFunctions(host);
   const out = new Map<Device, Needed>();
   for (const d of host.devices) {
     if (d.isBridge || d.isHostBridge) continue;
-    const why = hostCriticalReason(d, host, mgmt) ?? (d.bootVga === true ? 'the host console (boot_vga=1)' : null);
-    if (why) out.set(d, { why, certain: true });
-    // Unknown is not "not the boot disk" (host-critical.ts says the same for the survey).
-    else if (d.classCode >> 16 === MASS_STORAGE_CLASS && host.bootDiskFunctions === undefined) out.set(d, { why: `a storage controller, and which disk holds / is unknown (${host.bootDiskUnknown ?? 'not read'})`, certain: false });
+    const need = hostNeed(d, host, mgmt);
+    if (need) out.set(d, need);
   }
   return out;
 }
-
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 /** "10de:1b80[:sv:sd[:class:mask]]" as vfio-pci parses its ids= (missing parts match any). */
 function idsMatching(list: string, needed: Map<Device, Needed>): Array<{ id: string; device: Device; need: Needed }> {

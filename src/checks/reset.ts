@@ -7,6 +7,7 @@
 import type { Device, Host } from '../host/model.js';
 import { busKey } from '../host/topology.js';
 import { finding, type Finding, type Fix } from './finding.js';
+import { vendorDevice } from '../host/address.js';
 import {
   kernelRowsFor, resetMethodSysfsText, rowText, VENDOR_RESET_SOURCE, VENDOR_RESET_UDEV_SOURCE, VENDOR_RESET_URL, vendorResetFamily,
   type RowMatch, type VendorResetFamily,
@@ -194,7 +195,7 @@ export function checkReset(d: Device, host: Host): Finding[] {
   if (a.vendorReset && !vendorResetActive) {
     const f = a.vendorReset;
     out.push(finding('VENDOR_RESET_NEEDED', d.address, `${f.family} (${f.names}): users report it does not come back after a VM stops (the AMD "reset bug"); gnif/vendor-reset resets it.`, [
-      `vendor-reset table: ${f.family}, device ${d.config.vendorId.toString(16).padStart(4, '0')}:${d.config.deviceId.toString(16).padStart(4, '0')} (${VENDOR_RESET_SOURCE})`,
+      `vendor-reset table: ${f.family}, device ${vendorDevice(d.config)} (${VENDOR_RESET_SOURCE})`,
       a.sysfs === undefined ? `sysfs reset_method not read (not in this input, or a kernel before ${resetMethodSysfsText})` : `sysfs reset_method: ${a.sysfs.join(' ') || '(empty)'} — no device_specific, so vendor-reset is not in effect`,
       ...rows,
     ], [vendorResetFix(d, f, 1)]));

@@ -6,6 +6,7 @@
  * functions that are none of those are physical functions passed through *to* it.
  */
 import type { Device, Host } from '../host/model.js';
+import { hex4 } from '../host/address.js';
 
 /** PCI vendor IDs of devices only a hypervisor presents (pci.ids). */
 const VIRTUAL_VENDORS: Record<number, string> = {
@@ -56,7 +57,6 @@ export interface VirtualMachine {
   passedThrough: string[];
 }
 
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 /** Why a function is emulated or paravirtual; null when nothing says so. */
 export function emulatedBy(d: Device): string | null {

@@ -2,9 +2,14 @@
 import type { PciAddress } from '../firmware/pci/lspci-text.js';
 
 const h2 = (n: number) => n.toString(16).padStart(2, '0');
+/** Four lower-case hex digits, as lspci -n and pci.ids write a segment, vendor or device id. */
+export const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+/** "vvvv:dddd", as lspci -nn, vfio-pci's ids= and Proxmox's mappings write a function's ids. */
+export const vendorDevice = (c: { vendorId: number; deviceId: number }) => `${hex4(c.vendorId)}:${hex4(c.deviceId)}`;
 
 export function formatAddress(a: PciAddress): string {
-  return `${a.segment.toString(16).padStart(4, '0')}:${h2(a.bus)}:${h2(a.device)}.${a.function}`;
+  return `${hex4(a.segment)}:${h2(a.bus)}:${h2(a.device)}.${a.function}`;
 }
 
 export function makeAddress(segment: number, bus: number, device: number, fn: number): string {
@@ -20,5 +25,5 @@ export function parseAddress(text: string): PciAddress | null {
 
 /** The "bus:dev" part, which names a slot or a multi-function device. */
 export function deviceKey(a: PciAddress): string {
-  return `${a.segment.toString(16).padStart(4, '0')}:${h2(a.bus)}:${h2(a.device)}`;
+  return `${hex4(a.segment)}:${h2(a.bus)}:${h2(a.device)}`;
 }

@@ -1,6 +1,6 @@
 /** HostFacts → Host: topology, groups, slots, RMRR/IVMD attribution. Pure. */
 import { isHpeServer } from '../firmware/smbios/index.js';
-import { formatAddress } from './address.js';
+import { formatAddress, hex4 } from './address.js';
 import { attributeIvmd, attributeRmrr, type ScopeNode } from './attribution.js';
 import { className, isPciBridgeClass } from './classes.js';
 import { predictGroups } from './grouping/index.js';
@@ -12,7 +12,6 @@ import { ancestorsOf, buildTopology, busKey } from './topology.js';
 
 /** Class 06 00: host bridge. */
 const HOST_BRIDGE_CLASS = 0x0600;
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 export type NameLookup = (vendorId: number, deviceId: number) => { vendor: string | null; device: string | null };
 

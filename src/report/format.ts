@@ -4,7 +4,9 @@ import type { FieldLine } from '../firmware/struct.js';
 
 export { byteSize, hex2, rangeSize } from '../firmware/format.js';
 
-export const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+import { hex4 } from '../host/address.js';
+
+export { hex4 };
 export const hexn = (n: number | bigint) => '0x' + n.toString(16);
 
 /** 16-bit PCI requester id → "bb:dd.f". */

@@ -12,6 +12,7 @@ import { iommuCoverage } from './coverage.js';
 import { PCIE_DOWNSTREAM_PORT, PCIE_ENDPOINT, PCIE_LEGACY_ENDPOINT, PCIE_RCIEP, PCIE_ROOT_PORT, PCIE_UPSTREAM_PORT } from './acs.js';
 import { REQ_ACS_FLAGS } from './acs-bits.js';
 import type { Device, Host } from '../model.js';
+import { hex4 } from '../address.js';
 
 export type Availability = 'yes' | 'no' | 'unknown';
 
@@ -79,7 +80,6 @@ const OVERRIDE_MAX_IDS = 15;
 /** config_acs flag characters: 7 bits (SV TB RR CR UF EC DT), right-most is bit 0. */
 const CONFIG_ACS_BITS = 7;
 
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 const slotKey = (d: Device) => `${d.pci.segment}:${d.pci.bus}:${d.pci.device}`;
 const isPort = (t: number | null | undefined) => t === PCIE_ROOT_PORT || t === PCIE_DOWNSTREAM_PORT;
 const isMfType = (t: number | null | undefined) => t === PCIE_ENDPOINT || t === PCIE_UPSTREAM_PORT || t === PCIE_LEGACY_ENDPOINT || t === PCIE_RCIEP;

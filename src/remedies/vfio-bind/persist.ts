@@ -7,7 +7,8 @@
  * that is not exactly what we would write is refused (someone edited it: edit it by hand).
  */
 import type { Host } from '../../host/model.js';
-import { idsOf, toBind, VFIO_DRIVER, type BindPlan } from './plan.js';
+import { vendorDevice } from '../../host/address.js';
+import { toBind, VFIO_DRIVER, type BindPlan } from './plan.js';
 
 export const MODPROBE_FILE = '/etc/modprobe.d/assignable-vfio.conf';
 export const UDEV_FILE = '/etc/udev/rules.d/60-assignable-vfio.rules';
@@ -77,7 +78,7 @@ export function planPersistent(plan: BindPlan, host: Host, files: { modprobe: st
   const fns = plan.functions.filter((f) => f.action !== 'leave-bridge');
   const ids = new Set(fns.map((f) => f.ids));
   // A function outside the set with the same vendor:device would be claimed by ids= too.
-  const shared = host.devices.filter((d) => !mine.has(d.address) && !d.isBridge && ids.has(idsOf(d)) && d.driver !== VFIO_DRIVER).map((d) => ({ ids: idsOf(d), address: d.address }));
+  const shared = host.devices.filter((d) => !mine.has(d.address) && !d.isBridge && ids.has(vendorDevice(d.config)) && d.driver !== VFIO_DRIVER).map((d) => ({ ids: vendorDevice(d.config), address: d.address }));
   const sharedIds = new Set(shared.map((s) => s.ids));
   const notes: string[] = [];
   const entries: BindEntry[] = unbind

@@ -4,13 +4,12 @@
  * else the predicted group) plus the other functions of the same PCI device; bridges in it stay
  * with their driver. Refused: a function the host needs, a group that holds one, no IOMMU.
  */
-import { hostCriticalReason, managementFunctions } from '../../checks/host-critical.js';
-import { deviceKey } from '../../host/address.js';
+import { groupView } from '../../checks/groups.js';
+import { hostNeed, managementFunctions } from '../../checks/host-critical.js';
+import { deviceKey, vendorDevice } from '../../host/address.js';
 import type { Device, Host } from '../../host/model.js';
 
 export const VFIO_DRIVER = 'vfio-pci';
-/** PCI base class 01h: mass storage (the boot disk may be behind any of them when it is unknown). */
-const MASS_STORAGE_CLASS = 0x01;
 
 /**
  * bind: hand it to vfio-pci. already: it is bound to vfio-pci. leave-bridge: a bridge stays with
@@ -43,33 +42,19 @@ export interface BindPlan {
   notes: string[];
 }
 
-export const idsOf = (d: Device) => `${d.config.vendorId.toString(16).padStart(4, '0')}:${d.config.deviceId.toString(16).padStart(4, '0')}`;
-
-/** Why the host needs this function (null: it does not, as far as the data shows). */
-export function hostNeeds(d: Device, host: Host, mgmt: Map<string, string>): string | null {
-  const r = hostCriticalReason(d, host, mgmt);
-  if (r) return r;
-  if (d.bootVga === true) return 'the console display (boot_vga=1)';
-  if (d.classCode >> 16 === MASS_STORAGE_CLASS && !d.isBridge && host.bootDiskFunctions === undefined && host.bootDiskUnknown !== undefined) {
-    return `a storage controller, and which disks hold the root file system is unknown (${host.bootDiskUnknown}): it may be the boot disk`;
-  }
-  return null;
-}
-
 function groupOf(host: Host, d: Device): { group: BindPlan['group']; noIommu: string | null; notes: string[] } {
+  const none = (why: string) => ({ group: { source: 'none' as const, id: null, members: [] }, noIommu: why, notes: [] });
+  if (host.groups?.size === 0) return none('the kernel created no IOMMU groups: the IOMMU is off or absent (`assignable survey` says why)');
+  const view = groupView(d, host);
   if (host.groups !== undefined) {
-    if (host.groups.size === 0) return { group: { source: 'none', id: null, members: [] }, noIommu: 'the kernel created no IOMMU groups: the IOMMU is off or absent (`assignable survey` says why)', notes: [] };
-    const id = d.iommuGroup;
-    const g = id === null || id === undefined ? undefined : host.groups.get(id);
-    if (!g) return { group: { source: 'none', id: null, members: [] }, noIommu: `${d.address} is in no IOMMU group: no IOMMU unit translates for it`, notes: [] };
-    return { group: { source: 'kernel', id: String(id), members: [...g.devices].sort() }, noIommu: null, notes: [] };
+    // The kernel's groups were read: a function outside them has no IOMMU, whatever a prediction says.
+    if (view?.basis !== 'kernel') return none(`${d.address} is in no IOMMU group: no IOMMU unit translates for it`);
+    return { group: { source: 'kernel', id: view.id, members: [...view.members].sort() }, noIommu: null, notes: [] };
   }
-  if (host.predicted.uncovered.includes(d.address)) return { group: { source: 'none', id: null, members: [] }, noIommu: `no IOMMU unit covers ${d.address} (DMAR/IVRS)`, notes: [] };
-  const p = host.predicted.byDevice.get(d.address);
-  const members = p ? [...p.group.members].sort() : [d.address];
+  if (view === null) return none(`no IOMMU unit covers ${d.address} (DMAR/IVRS)`);
   const notes = ["the kernel's IOMMU groups were not read: the group is predicted from config space (on the host itself, the kernel's groups decide)"];
-  if (p && !p.group.certain) notes.push(`the prediction is uncertain: ${p.group.uncertain.join('; ')}`);
-  return { group: { source: 'predicted', id: p?.group.label ?? null, members }, noIommu: null, notes };
+  if (view?.uncertain.length) notes.push(`the prediction is uncertain: ${view.uncertain.join('; ')}`);
+  return { group: { source: 'predicted', id: view?.id ?? null, members: view ? [...view.members].sort() : [d.address] }, noIommu: null, notes };
 }
 
 export function planBind(host: Host, device: Device): BindPlan {
@@ -89,10 +74,11 @@ export function planBind(host: Host, device: Device): BindPlan {
       continue;
     }
     const action: BindAction = d.isBridge || d.isHostBridge ? 'leave-bridge' : d.driver === VFIO_DRIVER ? 'already' : 'bind';
-    functions.push({ address, name: d.name, ids: idsOf(d), driver: d.driver, action, why: why.get(address)! });
+    functions.push({ address, name: d.name, ids: vendorDevice(d.config), driver: d.driver, action, why: why.get(address)! });
     if (action === 'leave-bridge') continue;
-    const need = hostNeeds(d, host, mgmt);
-    if (need === null) continue;
+    // A function the host may need (a storage controller, root disk unknown) is refused too.
+    const need = hostNeed(d, host, mgmt)?.why;
+    if (need === undefined) continue;
     if (address === device.address) refused.push(`${address} is a device the host needs: ${need}`);
     else refused.push(`${address} goes with ${device.address} (${why.get(address)}) and the host needs it: ${need}`);
   }

@@ -5,6 +5,7 @@
  */
 import { TARGETS, type Target, type VerdictStatus } from '../../checks/finding.js';
 import type { FleetDevice, FleetHost } from './host.js';
+import { hex4 } from '../../host/address.js';
 
 export const FLEET_SCHEMA = 'assignable/fleet/v1';
 
@@ -25,7 +26,6 @@ export interface InputError {
 }
 
 const zero = (): Counts => ({ assignable: 0, warnings: 0, blocked: 0 });
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function hostEntry(h: FleetHost, target: Target) {

@@ -7,7 +7,7 @@
 import { effectOf, type FindingCode, type Target } from '../../checks/finding.js';
 import type { DeviceReport, Survey } from '../../checks/index.js';
 import { groupView } from '../../checks/groups.js';
-import { deviceKey } from '../../host/address.js';
+import { deviceKey, hex4, vendorDevice } from '../../host/address.js';
 import type { Device } from '../../host/model.js';
 import { mmioNeed, window64For } from '../../checks/mmio.js';
 
@@ -81,10 +81,6 @@ export interface VmPlan {
 
 export const mib = (n: bigint) => n / (1n << 20n);
 
-function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
-}
-
 function planFunction(r: DeviceReport): PlanFunction {
   const d = r.device;
   const c = d.config;
@@ -96,7 +92,7 @@ function planFunction(r: DeviceReport): PlanFunction {
   return {
     address: d.address,
     name: d.name,
-    ids: `${hex4(c.vendorId)}:${hex4(c.deviceId)}`,
+    ids: vendorDevice(c),
     subsystemIds: c.subsystemVendorId !== null && c.subsystemId !== null && c.subsystemVendorId !== 0 ? `${hex4(c.subsystemVendorId)}:${hex4(c.subsystemId)}` : null,
     classCode: d.classCode,
     pcie: c.pcie === undefined ? null : c.pcie !== null,

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 /**
- * `npm run bundle`: the CLI as one file, dist/assignable.mjs (and dist/assignable.cjs, the
- * CommonJS form Node's single-executable support takes), with its dependencies inside.
- * Command modules stay behind dynamic import(): esbuild keeps them in the file but runs a
- * module's top level only when its command does, so a survey never evaluates the XML parser.
+ * `npm run bundle`: the CLI as one file, dist/assignable.mjs, and as one CommonJS file,
+ * dist/assignable-cli.cjs (what Node's single-executable support takes, and what the installed
+ * launcher runs), each with its dependencies inside. Command modules stay behind dynamic
+ * import(): esbuild keeps them in the file but runs a module's top level only when its command
+ * does, so a survey never evaluates the XML parser.
+ *
+ * Then the launcher, dist/assignable.cjs (package.json "bin", src/cli/launch.ts), and the V8 code
+ * cache it reads, dist/assignable-cli.cjs.cache: written by this Node after it ran the common
+ * commands over the example (scripts/code-cache.mjs), so a start skips compiling them.
  */
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +34,10 @@ const common = {
   // main.ts must not also start itself: bin.ts is the entry of the bundle.
   define: { ASSIGNABLE_BUNDLED: 'true' },
   legalComments: 'eof',
+  // Comments and blanks out (identifiers kept, so stack traces still name functions): half the
+  // bytes for Node to read, hash and pre-parse at every start, and an ASCII-only file.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   metafile: true,
   // Paths in the output's comments as in the repository (node_modules/…), not where a link points.
@@ -41,7 +51,8 @@ const common = {
  * Node's modules resolve instead to a CommonJS shim whose exports are getters that require the
  * module on first use: a survey that never unzips never loads zlib. The names are this Node's
  * (the one that builds); a name an older Node lacks reads undefined there, as it would from the
- * module itself.
+ * module itself. The CommonJS bundle takes the same shim: its dependencies' top-level require()s
+ * (commander's child_process, which loads net and streams) would otherwise run at every start.
  */
 const require = createRequire(import.meta.url);
 const lazyBuiltins = {
@@ -66,10 +77,18 @@ const outputs = [
   },
   // The single executable runs CommonJS only (Node 20's SEA). The code that reads import.meta
   // (module-relative paths, the tsx test path) is behind ASSIGNABLE_BUNDLED checks, never run here.
-  { format: 'cjs', outfile: join(OUT, 'assignable.cjs'), logOverride: { 'empty-import-meta': 'silent' } },
+  { format: 'cjs', outfile: join(OUT, 'assignable-cli.cjs'), logOverride: { 'empty-import-meta': 'silent' }, plugins: [lazyBuiltins] },
+  // The launcher: a few lines, so --version never reads the build.
+  { format: 'cjs', outfile: join(OUT, 'assignable.cjs'), entryPoints: ['src/cli/launch.ts'], banner: { js: '#!/usr/bin/env node' } },
 ];
 for (const o of outputs) {
   const r = await build({ ...common, ...o });
   const bytes = Object.values(r.metafile.outputs)[0].bytes;
   process.stdout.write(`${relative(process.cwd(), o.outfile)}: ${bytes} bytes (${nodeTarget})\n`);
 }
+// The code cache, trained in a process of its own (the commands write to its standard output).
+const cache = spawnSync(process.execPath, [join(ROOT, 'scripts/code-cache.mjs'), OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
+if (cache.status !== 0) {
+  process.stderr.write(`bundle: the code cache was not written (exit ${cache.status ?? cache.signal}); the launcher compiles without it\n`);
+  process.exitCode = 1;
+} else process.stdout.write(`${relative(process.cwd(), join(OUT, 'assignable-cli.cjs.cache'))}: ${statSync(join(OUT, 'assignable-cli.cjs.cache')).size} bytes (Node ${process.version})\n`);

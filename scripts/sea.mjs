@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run sea`: a single executable for linux-x64 in dist/sea/assignable — the CommonJS bundle
- * (dist/assignable.cjs, written by `npm run bundle`) as a Node single-executable-application
+ * (dist/assignable-cli.cjs, written by `npm run bundle`) as a Node single-executable-application
  * blob, injected with postject into a copy of this node binary. It runs on a host without Node.
  *
  * postject (a devDependency, so `npm ci` brings it) is taken from node_modules/.bin or PATH;
@@ -21,7 +21,7 @@ function arg(name) {
   return i > 0 ? resolve(process.argv[i + 1]) : undefined;
 }
 const OUT = arg('--outdir') ?? join(ROOT, 'dist/sea');
-const BUNDLE = arg('--bundle') ?? join(ROOT, 'dist/assignable.cjs');
+const BUNDLE = arg('--bundle') ?? join(ROOT, 'dist/assignable-cli.cjs');
 /** The sentinel Node looks for to know a blob was injected (doc/api/single-executable-applications.md). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 

@@ -103,7 +103,7 @@ describe('the bundle (npm run bundle)', () => {
   });
 
   it('is one file each, with no import of anything but Node itself', () => {
-    for (const f of ['assignable.mjs', 'assignable.cjs']) {
+    for (const f of ['assignable.mjs', 'assignable-cli.cjs', 'assignable.cjs']) {
       const text = readFileSync(join(dir, f), 'utf8');
       // Code, not JSDoc types ({import('./x.js').T} in the dependencies' comments).
       const imports = [...text.matchAll(/(?:^import .* from |[^\w.{]require\(|[^\w.{]import\()["']([^"']+)["']/gm)].map((m) => m[1]!);
@@ -111,20 +111,52 @@ describe('the bundle (npm run bundle)', () => {
     }
   });
 
-  it('gives the source build\'s output, byte for byte, for every command on the corpus', async () => {
+  it('the installed program (the launcher, the CommonJS build and its code cache) gives the source build\'s output, byte for byte, for every command on the corpus', async () => {
     let compared = 0;
     for (const args of commands(tree)) {
       const want = await source(args);
-      const got = proc(process.execPath, [join(dir, 'assignable.mjs'), ...args]);
+      const got = proc(process.execPath, [join(dir, 'assignable.cjs'), ...args]);
       assert.deepEqual(got, want, args.join(' '));
       compared++;
     }
     assert.ok(compared >= 30);
   });
 
-  it('the CommonJS form (the single executable\'s input) too, on the survey of the example', async () => {
-    for (const args of [['survey', ...SOURCES], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')]]) {
-      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.cjs'), ...args]), await source(args), args.join(' '));
+  it('the ES module file and the CommonJS build run alone (the .deb and the single executable\'s input) give it too', async () => {
+    for (const args of [['survey', ...SOURCES], ['survey', '--json', '--root', tree], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')], ['fleet', '--jobs', '2', fixture('captures')]]) {
+      const want = await source(args);
+      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.mjs'), ...args]), want, `assignable.mjs ${args.join(' ')}`);
+      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable-cli.cjs'), ...args]), want, `assignable-cli.cjs ${args.join(' ')}`);
+    }
+  });
+
+  /** In a child process: load the build as the launcher does and say whether V8 took the cache. */
+  function cacheRejected(at: string): boolean {
+    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(join(at, 'assignable.cjs'))}).loadBuild(${JSON.stringify(at)}).script.cachedDataRejected))`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout === 'true';
+  }
+
+  it('V8 accepts the code cache the bundle wrote for this Node; a cache that does not fit is rejected and the output stays the same', async () => {
+    assert.ok(existsSync(join(dir, 'assignable-cli.cjs.cache')));
+    assert.equal(cacheRejected(dir), false, 'the cache written by npm run bundle');
+    const want = await source(['survey', ...SOURCES]);
+    const other = mkdtempSync(join(tmpdir(), 'assignable-cache-'));
+    try {
+      for (const f of ['assignable.cjs', 'assignable-cli.cjs']) copyFileSync(join(dir, f), join(other, f));
+      const cache = readFileSync(join(dir, 'assignable-cli.cjs.cache'));
+      // Cut short (a broken download), and whole but for another build of the program (one byte more).
+      writeFileSync(join(other, 'assignable-cli.cjs.cache'), cache.subarray(0, cache.length >> 1));
+      assert.equal(cacheRejected(other), true, 'a truncated cache');
+      assert.deepEqual(proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]), want, 'truncated cache');
+      writeFileSync(join(other, 'assignable-cli.cjs.cache'), cache);
+      writeFileSync(join(other, 'assignable-cli.cjs'), readFileSync(join(dir, 'assignable-cli.cjs'), 'utf8') + ';\n');
+      assert.equal(cacheRejected(other), true, 'the cache of another build');
+      assert.deepEqual(proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]), want, 'cache of another build');
+      rmSync(join(other, 'assignable-cli.cjs.cache'));
+      assert.deepEqual(proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]), want, 'no cache');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
     }
   });
 
@@ -148,28 +180,32 @@ describe('the bundle (npm run bundle)', () => {
     const floor = nodeModules(empty, []);
     assert.equal(floor.code, 0);
     assert.deepEqual(floor.modules.filter((m) => HEAVY.includes(m)), [], 'a one-line module loads none of them');
-    const version = nodeModules(join(dir, 'assignable.mjs'), ['--version']);
-    assert.equal(version.code, 0);
-    assert.deepEqual(version.modules.filter((m) => HEAVY.includes(m)), [], '--version');
-    // Beyond that module's list: node:module and what createRequire (the bundle's banner) needs, and little else.
-    const extra = version.modules.filter((m) => !floor.modules.includes(m));
-    assert.ok(extra.includes('module') && extra.length <= 6, extra.join(' '));
-    const survey = nodeModules(join(dir, 'assignable.mjs'), ['survey', ...SOURCES]);
-    assert.equal(survey.code, 1);
-    assert.deepEqual(survey.modules.filter((m) => HEAVY.includes(m)), [], 'survey of the example');
-    // The control: a survey of a .tar.gz capture unzips it, so zlib is loaded when it is called.
-    const capture = nodeModules(join(dir, 'assignable.mjs'), ['survey', '--capture', fixture('captures', 'asus-p6t6-pciutils-tree.tar.gz')]);
-    assert.ok(capture.code === 0 || capture.code === 1, String(capture.code));
-    assert.ok(capture.modules.includes('zlib'), capture.modules.join(' '));
+    for (const program of ['assignable.mjs', 'assignable.cjs']) {
+      const version = nodeModules(join(dir, program), ['--version']);
+      assert.equal(version.code, 0);
+      assert.deepEqual(version.modules.filter((m) => HEAVY.includes(m)), [], `${program} --version`);
+      // Beyond that module's list: node:module and what createRequire (the ES bundle's banner) needs, and little else.
+      const extra = version.modules.filter((m) => !floor.modules.includes(m));
+      assert.ok(extra.length <= 6, extra.join(' '));
+      const survey = nodeModules(join(dir, program), ['survey', ...SOURCES]);
+      assert.equal(survey.code, 1);
+      assert.deepEqual(survey.modules.filter((m) => HEAVY.includes(m)), [], `${program} survey of the example`);
+      // The control: a survey of a .tar.gz capture unzips it, so zlib is loaded when it is called.
+      const capture = nodeModules(join(dir, program), ['survey', '--capture', fixture('captures', 'asus-p6t6-pciutils-tree.tar.gz')]);
+      assert.ok(capture.code === 0 || capture.code === 1, String(capture.code));
+      assert.ok(capture.modules.includes('zlib'), capture.modules.join(' '));
+    }
   });
 
   it('runs whatever its file is named', () => {
     const names: Array<[string, string]> = [
       ['assignable.mjs', 'assignable-0.1.mjs'],
       ['assignable.mjs', 'x.mjs'],
-      ['assignable.cjs', 'assignable.cjs'],
-      ['assignable.cjs', 'renamed.js'],
-      ['assignable.cjs', 'no-extension'],
+      ['assignable-cli.cjs', 'assignable-cli.cjs'],
+      ['assignable-cli.cjs', 'renamed.js'],
+      ['assignable-cli.cjs', 'no-extension'],
+      // The launcher finds the build beside it, whatever the launcher itself is called.
+      ['assignable.cjs', 'assignable'],
     ];
     const other = mkdtempSync(join(tmpdir(), 'assignable-named-'));
     try {
@@ -177,6 +213,10 @@ describe('the bundle (npm run bundle)', () => {
         copyFileSync(join(dir, from), join(other, to));
         const r = proc(process.execPath, [join(other, to), '--version']);
         assert.deepEqual(r, { code: 0, out: `${VERSION}\n`, err: '' }, to);
+        // A command, not only the answer the entry gives before loading anything.
+        const d = proc(process.execPath, [join(other, to), 'dmar', join(EX, 'DMAR.dat')]);
+        assert.equal(d.code, 0, `${to}: ${d.err}`);
+        assert.match(d.out, /^DMAR  HP\/ProLiant/, to);
       }
     } finally {
       rmSync(other, { recursive: true, force: true });
@@ -240,7 +280,10 @@ describe("under Debian 12's own Node 18", { skip: debianNodeMissing() }, () => {
 
   it('the bundle gives the same output as the source build under Node 20', async () => {
     for (const args of [['--version'], ['survey', ...SOURCES], ['survey', '--json', ...SOURCES], ['dmar', '--fields', join(EX, 'DMAR.dat')], ['smbios', join(EX, 'dmidecode.txt')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')], ['fix', '0000:05:00.0', ...SOURCES]]) {
-      assert.deepEqual(node18([join(dir, 'assignable.mjs'), ...args]), await source(args), args.join(' '));
+      const want = await source(args);
+      assert.deepEqual(node18([join(dir, 'assignable.mjs'), ...args]), want, args.join(' '));
+      // The launcher too: the code cache is this Node's, so Node 18 compiles the build without it.
+      assert.deepEqual(node18([join(dir, 'assignable.cjs'), ...args]), want, `launcher ${args.join(' ')}`);
     }
   });
 

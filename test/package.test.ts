@@ -120,11 +120,12 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
 
   it('ships a dist built by packing (prepack) with the one-file bundle, the license and the docs; no sources, tests or bench', () => {
     const has = (p: string) => listing.includes(`package/${p}`);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/assignable.mjs', 'LICENSE', 'README.md', 'docs/library.md', 'docs/json.md', 'docs/verdicts.md', 'package.json']) assert.ok(has(f), `${basename(tarball)} lacks ${f}`);
-    // The binary users get is the bundle: one file, nothing to resolve at start-up.
-    assert.deepEqual(Object.values(PKG.bin), ['dist/assignable.mjs']);
-    // The CommonJS form is only the single executable's input, and the .deb and SEA are their own downloads.
-    assert.deepEqual(listing.filter((f) => /^package\/dist\/(assignable\.cjs|sea|deb)\b/.test(f)), []);
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/assignable.mjs', 'dist/assignable.cjs', 'dist/assignable-cli.cjs', 'dist/assignable-cli.cjs.cache', 'LICENSE', 'README.md', 'docs/library.md', 'docs/json.md', 'docs/verdicts.md', 'package.json']) assert.ok(has(f), `${basename(tarball)} lacks ${f}`);
+    // The binary users get is the launcher of the one-file CommonJS build: nothing to resolve at
+    // start-up, and the build's code cache beside it.
+    assert.deepEqual(Object.values(PKG.bin), ['dist/assignable.cjs']);
+    // The .deb and the single executable are their own downloads.
+    assert.deepEqual(listing.filter((f) => /^package\/dist\/(sea|deb)\b/.test(f)), []);
     for (const f of [PKG.main, PKG.types, PKG.exports['.']!.types, PKG.exports['.']!.default, ...Object.values(PKG.bin)]) assert.ok(has(f.replace(/^\.\//, '')), `package.json points at ${f}, not in the tarball`);
     assert.deepEqual(listing.filter((f) => /^package\/(src|test|examples|dist\/bench)\//.test(f)), []);
   });

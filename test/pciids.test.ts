@@ -37,6 +37,15 @@ describe('pci.ids lookup', () => {
     assert.deepEqual(withClasses(0x0006, 0x0004), { vendor: null, device: null });
   });
 
+  it('finds devices listed out of ID order too (the search by order falls back to reading the block)', () => {
+    const lookup = pciIdsLookup(Buffer.from('# comment\n1000  LSI\n\t0060  MegaRAID SAS 1078\n\t\t1000 1006  MegaRAID SAS 8888ELP\n\t0010  Out of order\n\t0079  MegaRAID SAS 2108\n8086  Intel Corporation\n\t10d3  82574L Gigabit Network Connection\n\t1000  82542 Gigabit Ethernet Controller\n', 'utf8'));
+    for (const [d, name] of [[0x0060, 'MegaRAID SAS 1078'], [0x0010, 'Out of order'], [0x0079, 'MegaRAID SAS 2108']] as const) assert.deepEqual(lookup(0x1000, d), { vendor: 'LSI', device: name });
+    // A subsystem line ("\t\t1000 1006") is no device 1006.
+    assert.deepEqual(lookup(0x1000, 0x1006), { vendor: 'LSI', device: null });
+    assert.deepEqual(lookup(0x8086, 0x1000), { vendor: 'Intel Corporation', device: '82542 Gigabit Ethernet Controller' });
+    assert.deepEqual(lookup(0x8086, 0x10d3), { vendor: 'Intel Corporation', device: '82574L Gigabit Network Connection' });
+  });
+
   it('agrees with lspci -i on the same file and dump, for every function', (t) => {
     const r = spawnSync('lspci', ['-F', DUMP, '-i', IDS, '-mm', '-nn'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) return t.skip('lspci (pciutils) is not installed');

@@ -104,7 +104,7 @@ describe('the single executable (npm run sea)', () => {
   it('runs with no node on PATH and prints what the source build and the bundle print', async (t) => {
     const found = postjectOnDisk();
     if (!found) return t.skip('postject is in neither node_modules/.bin nor PATH (npm ci installs it, a devDependency): the executable cannot be made here');
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/sea.mjs'), '--bundle', join(work, 'assignable.cjs'), '--outdir', join(work, 'sea')], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/sea.mjs'), '--bundle', join(work, 'assignable-cli.cjs'), '--outdir', join(work, 'sea')], { encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, `postject at ${found}, yet: ${r.stderr}`);
     const exe = join(work, 'sea', 'assignable');
     // The build says where the executable is and nothing else (postject's ELF-note warnings held back).

@@ -19,8 +19,8 @@ import { fleetBench } from './fleet-bench.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 9));
-/** The program as npm installs it (package.json "bin"): `npm run bench` builds it first. */
-const BIN = join(ROOT, 'dist/assignable.mjs');
+/** The program as npm installs it (package.json "bin": the launcher, its build and code cache): `npm run bench` builds it first. */
+const BIN = join(ROOT, 'dist/assignable.cjs');
 
 interface Run {
   wallMs: number;

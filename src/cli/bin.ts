@@ -1,28 +1,27 @@
 #!/usr/bin/env node
 /**
- * The program's entry (the bundle, the single executable, the .deb): runs whatever the file is
- * named. It imports nothing heavy at start: `--version` is answered here, before commander and the
- * commands are even evaluated (a bundle evaluates a module on its first import).
+ * The one-file build's entry (the bundle, the single executable, the .deb): runs whatever the
+ * file is named. It imports nothing heavy at start: `--version` is answered here, before commander
+ * and the commands are even evaluated (a bundle evaluates a module on its first import).
+ *
+ * Run by the installed launcher (launch.ts) instead, it only exports `start`: the launcher calls it.
  */
-import { VERSION } from '../version.js';
 import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
-import { EXIT } from './exit.js';
+import { answerVersion } from './version-answer.js';
+import { LAUNCHED } from './launched.js';
 
-const args = process.argv.slice(2);
-// What commander prints for these, as the only argument.
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  // As the commands' own output (run.ts): a reader that went away (EPIPE) is no error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') return;
-    process.stderr.write(`assignable: standard output: ${e.message}\n`);
-    process.exitCode = EXIT.ENVIRONMENT;
-  });
-  process.stdout.write(`${VERSION}\n`);
+/** Runs the command line; settles when the command has finished (process.exitCode is set). */
+export async function start(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  if (answerVersion(args)) return;
+  // `fleet --jobs N` in the one-file build starts its workers on the script node was started with.
+  if (args[0] === FLEET_WORKER_ARG) {
+    const w = await import('node:worker_threads');
+    if (!w.isMainThread) {
+      await import('./fleet-worker.js');
+      return;
+    }
+  }
+  await (await import('./main.js')).run([...args]);
 }
-// `fleet --jobs N` in the one-file build starts its workers on this same file.
-else if (args[0] === FLEET_WORKER_ARG) {
-  void import('node:worker_threads').then(async (w) => {
-    if (!w.isMainThread) await import('./fleet-worker.js');
-    else (await import('./main.js')).run();
-  });
-} else void import('./main.js').then((m) => m.run());
+
+if (!(globalThis as Record<symbol, unknown>)[LAUNCHED]) void start();

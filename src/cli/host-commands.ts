@@ -1,7 +1,5 @@
 /** `survey`, `explain`, `slots`: read a host (live or captured), run the checks, report. */
 import { renderGroups } from '../report/groups.js';
-import { renderHtml } from '../report/html/index.js';
-import { renderMarkdown } from '../report/markdown.js';
 import { join } from 'node:path';
 import { TARGETS, type Target } from '../checks/finding.js';
 import { runSurvey, type DeviceReport, type Survey } from '../checks/index.js';
@@ -109,10 +107,10 @@ export function nameLookup(o: HostSourceOptions, fs: Fs = realFs): NameLookup | 
   // A host tree may carry its own pci.ids; otherwise this machine's names do.
   const candidates = o.pciIds ? [o.pciIds] : [...(o.root && o.root !== '/' ? system.map((p) => join(o.root!, p)) : []), ...system];
   // A file the user named must be readable (bounded, regular file); the system's are optional.
-  if (o.pciIds) return pciIdsLookup(new TextDecoder().decode(readInput(o.pciIds, 'pci.ids', fs, PCI_IDS_MAX)));
+  if (o.pciIds) return pciIdsLookup(readInput(o.pciIds, 'pci.ids', fs, PCI_IDS_MAX));
   for (const p of candidates) {
     try {
-      return pciIdsLookup(new TextDecoder().decode(readInput(p, 'pci.ids', fs, PCI_IDS_MAX)));
+      return pciIdsLookup(readInput(p, 'pci.ids', fs, PCI_IDS_MAX));
     } catch {
       /* try the next one; names then fall back to ids */
     }
@@ -172,16 +170,20 @@ export function filterSurvey(sv: Survey, o: SurveyOptions): Survey | null {
   return { ...sv, devices: keep.map((r) => ({ ...r, hidden: false })) };
 }
 
-export function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): ExitCode {
+export async function runSurveyCommand(io: Io, o: SurveyOptions, fs: Fs = realFs): Promise<ExitCode> {
   const t = target(o);
-  const full = runSurvey(loadHost(o, fs));
-  const filtered = filterSurvey(full, o);
-  const sv = filtered ?? full;
   const format = o.format ?? (o.json ? 'json' : 'text');
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${o.format}: choose ${FORMATS.join(', ')}`);
   if (o.json && format !== 'json') throw new UsageError(`--json and --format ${format}: choose one`);
-  if (format === 'html') io.out(renderHtml(sv, t));
-  else if (format === 'markdown') io.out(renderMarkdown(sv, t));
+  // The table and the group listing show verdicts and first reasons, never a fix ladder: the
+  // slot and override simulations behind the ladders (most of a survey's time) are skipped.
+  const ladders = format !== 'text';
+  const full = runSurvey(loadHost(o, fs), { fixLadders: ladders });
+  const filtered = filterSurvey(full, o);
+  const sv = filtered ?? full;
+  // The page and the forum post are loaded only when asked for.
+  if (format === 'html') io.out((await import('../report/html/index.js')).renderHtml(sv, t));
+  else if (format === 'markdown') io.out((await import('../report/markdown.js')).renderMarkdown(sv, t));
   else if (format === 'json') io.out(toJson(SURVEY_SCHEMA, surveyJson(sv, t)) + '\n');
   else if (o.groups) io.out(renderGroups(full, t));
   else io.out(renderSurvey(sv, t, o.all ?? false, style(io, o)));

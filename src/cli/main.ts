@@ -292,8 +292,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
 }
 
 /** Run as the `assignable` program: this process's arguments, its exit status. */
-export function run(argv: string[] = process.argv.slice(2)): void {
-  main(argv).then(
+export function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return main(argv).then(
     (c) => {
       process.exitCode = c;
     },
@@ -320,4 +320,4 @@ function isEntryScript(): boolean {
 }
 
 // Not when imported (tests, bin.ts) or bundled: bin.ts is then the entry.
-if (isEntryScript()) run();
+if (isEntryScript()) void run();

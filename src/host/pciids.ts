@@ -1,77 +1,128 @@
 /**
  * The pci.ids database (pciutils/hwdata): "vvvv  Vendor", "\tdddd  Device", "\t\tssss ssss  Subsystem".
- * Nothing is parsed ahead: a vendor's line is found by searching the text for it (only vendor
- * lines start with four hex digits and two blanks), and its devices are read from its block
- * when the first of them is asked for. A survey names a few dozen devices of a handful of
- * vendors; splitting and scanning all 40,000 lines cost more than the rest of its work.
+ * Nothing is parsed ahead: a vendor's line is found by a byte search of the file (only vendor
+ * lines start with four hex digits and two blanks), a device's line by a search of its vendor's
+ * block, and only the lines found are decoded. A survey names a few dozen devices of a handful
+ * of vendors; decoding the 1.3 MB file (a two-byte string, since some names are not ASCII) and
+ * scanning its 40,000 lines, or even Intel's sixth of them, cost more than the rest of its work.
  */
 import type { NameLookup } from './build.js';
 
 interface Vendor {
   name: string;
-  /** The vendor's block: from its line to the next vendor's (or the class section). */
+  /** The vendor's block in the file: its device, subsystem and comment lines. */
   start: number;
   end: number;
-  devices: Map<number, string>;
-  indexed: boolean;
+  devices: Map<number, string | null>;
 }
+
+const LF = 0x0a;
+const TAB = 0x09;
+const SPACE = 0x20;
 
 /** Where the vendor list ends: the device classes ("C 03  Display controller") follow it. */
-function classSectionStart(text: string): number {
-  const at = text.indexOf('\nC ');
-  return at < 0 ? text.length : at;
+function classSectionStart(ids: Buffer): number {
+  const at = ids.indexOf('\nC ', 0, 'latin1');
+  return at < 0 ? ids.length : at;
 }
 
-/** The offset of the line that starts with `key`, searching [from, end), or -1. */
-function lineStarting(text: string, key: string, from: number, end: number): number {
-  if (from === 0 && text.startsWith(key)) return 0;
-  // Within [from, end) only (a slice shares the text): a device absent from its vendor's block
-  // must not cost a scan to the end of the file.
-  const at = text.slice(from, end).indexOf(`\n${key}`);
-  return at < 0 ? -1 : from + at + 1;
+/** A vendor line, after its LF: four lower-case hex digits and two blanks. */
+const VENDOR_LINE = /\n[0-9a-f]{4}  /g;
+/** Bytes searched at a time for the next vendor line (a regular expression needs a string). */
+const CHUNK = 65536;
+
+/** The LF of the first vendor line after `from`, or `end`: where a vendor's block stops. */
+function nextVendorLine(ids: Buffer, from: number, end: number): number {
+  for (let p = from; p < end; p += CHUNK) {
+    // Chunks overlap by a line start's length, so a vendor line across their border is seen.
+    const text = ids.toString('latin1', p, Math.min(end, p + CHUNK + 7));
+    VENDOR_LINE.lastIndex = 0;
+    const m = VENDOR_LINE.exec(text);
+    if (m) return p + m.index;
+  }
+  return end;
 }
 
-/** A vendor line: four hex digits and two blanks at the start of a line. */
-const NEXT_VENDOR = /\n[0-9a-f]{4}  /g;
-
-function vendorAt(text: string, start: number, end: number): Vendor {
-  let eol = text.indexOf('\n', start);
+/** The vendor whose line starts at `at`, its block running to the next vendor line (or `end`). */
+function vendorAt(ids: Buffer, at: number, end: number): Vendor {
+  let eol = ids.indexOf(LF, at);
   if (eol < 0 || eol > end) eol = end;
-  NEXT_VENDOR.lastIndex = eol;
-  const next = NEXT_VENDOR.exec(text);
-  return { name: text.slice(start + 4, eol).trim(), start: eol, end: next && next.index < end ? next.index : end, devices: new Map(), indexed: false };
+  return { name: ids.toString('utf8', at + 4, eol).trim(), start: eol, end: nextVendorLine(ids, eol, end), devices: new Map() };
 }
 
-/** A device line: one tab, four hex digits, two blanks ("\t\t" lines are subsystems). */
-const DEVICE_LINE = /\n\t([0-9a-f]{4})  ([^\n]*)/g;
+const hexValue = (b: number | undefined) => (b === undefined ? -1 : b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : -1);
+
+/** The ID of the device line starting after the LF at `lf` ("\tdddd  Name"), or -1 for any other line. */
+function deviceIdAt(ids: Buffer, lf: number): number {
+  if (ids[lf + 1] !== TAB || ids[lf + 6] !== SPACE || ids[lf + 7] !== SPACE) return -1;
+  let id = 0;
+  for (let k = 2; k < 6; k++) {
+    const h = hexValue(ids[lf + k]);
+    if (h < 0) return -1;
+    id = (id << 4) | h;
+  }
+  return id;
+}
+
+/** The first device line whose LF is at or after `p` and before `end` (its LF's offset), or -1. */
+function deviceLineFrom(ids: Buffer, p: number, end: number): number {
+  for (let lf = ids.indexOf(LF, p); lf >= 0 && lf < end; lf = ids.indexOf(LF, lf + 1)) if (deviceIdAt(ids, lf) >= 0) return lf;
+  return -1;
+}
 
 /**
- * The vendor's devices, read in one pass over its block when the first of them is asked for:
- * a survey asks for dozens of one vendor's devices, and a search per device would scan the
- * block (Intel's is a sixth of the file) once each.
+ * Where the device's line is in the vendor's block (its LF), or -1. pci.ids lists a vendor's
+ * devices in ID order, so a binary search over the block's bytes finds a line in a few dozen
+ * probes instead of a scan of the block (Intel's is 370 kB) per device; a device it misses is
+ * searched line by line, so an out-of-order file gives the same names, only slower.
  */
-function indexDevices(text: string, v: Vendor): void {
-  DEVICE_LINE.lastIndex = v.start;
-  for (let m = DEVICE_LINE.exec(text); m && m.index < v.end; m = DEVICE_LINE.exec(text)) {
-    const id = parseInt(m[1]!, 16);
-    // The first line of an ID wins, as a search from the block's start found it.
-    if (!v.devices.has(id)) v.devices.set(id, m[2]!.trim());
+function findDevice(ids: Buffer, v: Vendor, deviceId: number): number {
+  let lo = v.start;
+  let hi = v.end;
+  while (lo < hi) {
+    const mid = lo + ((hi - lo) >>> 1);
+    const lf = deviceLineFrom(ids, mid, hi);
+    if (lf < 0) {
+      hi = mid;
+      continue;
+    }
+    const id = deviceIdAt(ids, lf);
+    if (id === deviceId) return lf;
+    if (id < deviceId) lo = lf + 1;
+    else hi = mid;
   }
-  v.indexed = true;
+  for (let lf = deviceLineFrom(ids, v.start, v.end); lf >= 0; lf = deviceLineFrom(ids, lf + 1, v.end)) if (deviceIdAt(ids, lf) === deviceId) return lf;
+  return -1;
 }
 
-export function pciIdsLookup(text: string): NameLookup {
-  const end = classSectionStart(text);
-  const vendors = new Map<number, Vendor | null>();
+/** A device's name: its line in the vendor's block, decoded alone ("\t\t" lines are subsystems). */
+function deviceName(ids: Buffer, v: Vendor, deviceId: number): string | null {
+  const lf = findDevice(ids, v, deviceId);
+  if (lf < 0) return null;
+  const from = lf + 8;
+  let eol = ids.indexOf(LF, from);
+  if (eol < 0 || eol > v.end) eol = v.end;
+  return ids.toString('utf8', from, eol).trim();
+}
+
+/** Names from pci.ids: its bytes as read (UTF-8), or its text. */
+export function pciIdsLookup(file: Uint8Array | string): NameLookup {
+  const ids = typeof file === 'string' ? Buffer.from(file, 'utf8') : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const end = classSectionStart(ids);
+  // Searches stop at the class section: "C 06  Bridge" / "\t04  PCI bridge" are not vendors.
+  const vendors = ids.subarray(0, end);
+  const found = new Map<number, Vendor | null>();
   return (vendorId, deviceId) => {
-    let v = vendors.get(vendorId);
+    let v = found.get(vendorId);
     if (v === undefined) {
-      const at = lineStarting(text, `${vendorId.toString(16).padStart(4, '0')}  `, 0, end);
-      v = at < 0 ? null : vendorAt(text, at, end);
-      vendors.set(vendorId, v);
+      const key = `${vendorId.toString(16).padStart(4, '0')}  `;
+      const at = vendors.subarray(0, key.length).equals(Buffer.from(key, 'latin1')) ? 0 : vendors.indexOf(`\n${key}`, 0, 'latin1');
+      v = at < 0 ? null : vendorAt(ids, at === 0 ? 0 : at + 1, end);
+      found.set(vendorId, v);
     }
     if (!v) return { vendor: null, device: null };
-    if (!v.indexed) indexDevices(text, v);
-    return { vendor: v.name, device: v.devices.get(deviceId) ?? null };
+    let device = v.devices.get(deviceId);
+    if (device === undefined) v.devices.set(deviceId, (device = deviceName(ids, v, deviceId)));
+    return { vendor: v.name, device };
   };
 }

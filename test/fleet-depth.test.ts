@@ -2,8 +2,9 @@
  * `fleet` surveys each capture without fix ladders (runSurvey's fixLadders: false, issue 11
  * point 4's speed): what it reports per host must be exactly what a full survey finds — the
  * same finding codes per device and host, hence the same verdicts and counts — on every real
- * capture and host of the fixtures. And the light survey must really skip the ladders, or it
- * saves nothing.
+ * capture and host of the fixtures. The text survey (table, --all, --groups) uses it as well and
+ * must print exactly the full survey's text. And the light survey must really skip the ladders,
+ * or it saves nothing.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,9 @@ import { runSurvey, type Survey } from '../src/checks/index.js';
 import { buildHost } from '../src/host/build.js';
 import type { Host } from '../src/host/model.js';
 import { hostFromSurvey } from '../src/report/fleet/index.js';
+import { renderGroups } from '../src/report/groups.js';
+import { renderSurvey } from '../src/report/survey.js';
+import { TARGETS } from '../src/checks/finding.js';
 import { readCapture } from '../src/sources/capture-archive.js';
 import { realFs } from '../src/sources/fs.js';
 import { ROOT, fixture, fixtureFiles, fixtureText } from './helpers.js';
@@ -58,6 +62,11 @@ describe('fleet surveys without fix ladders, reporting what a full survey does (
       const full = runSurvey(h.host());
       const light = runSurvey(h.host(), { fixLadders: false });
       assert.deepEqual(codes(light), codes(full), h.name);
+      // `survey` in text (the table, --all, --groups) is the light survey too: it prints what the full one would.
+      for (const t of TARGETS) {
+        for (const all of [false, true]) assert.equal(renderSurvey(light, t, all, { color: false }), renderSurvey(full, t, all, { color: false }), `${h.name} ${t}${all ? ' --all' : ''}`);
+        assert.equal(renderGroups(light, t), renderGroups(full, t), `${h.name} ${t} --groups`);
+      }
       // What the light survey leaves out: the isolation fixes ("Move the card…", kernel parameters).
       const fixes = (sv: Survey) => sv.devices.flatMap((r) => r.findings.flatMap((f) => f.fixes.map((x) => x.title)));
       const isolation = (t: string) => /^Move the card|^No slot of this host|^Kernel parameter/.test(t);

@@ -207,6 +207,15 @@ describe('cli edges', { skip: built ? false : 'dist/ not built: run `npm run bui
       assert.ok(r.status === EXIT.OK || r.status === EXIT.BLOCKED, r.stderr);
       assert.deepEqual(surveyPartition(r.stdout), expectedPartition());
     });
+    it('standard output that cannot be written (a full device) is one line on stderr and exit 3, for --version too', (t) => {
+      if (!existsSync('/dev/full')) return t.skip('no /dev/full on this system');
+      for (const args of [['survey', '--lspci', LSPCI], ['--version']]) {
+        const errFile = join(dir, 'full.err');
+        const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" ${args.map((a) => `"${a}"`).join(' ')} >/dev/full 2>"${errFile}"; echo $?`], { encoding: 'utf8', timeout: 120_000 });
+        assert.equal(Number(r.stdout.trim()), EXIT.ENVIRONMENT, args.join(' '));
+        assert.match(readFileSync(errFile, 'utf8'), /^assignable: standard output: ENOSPC[^\n]*\n$/, args.join(' '));
+      }
+    });
     for (const args of [['survey', '--all', '--json', '--lspci', LSPCI], ['explain', '00:1c.0', '--lspci', LSPCI]]) {
       it(`${args[0]} … | a reader that has gone: no stack, the command's own status`, (t) => {
         if (spawnSync('bash', ['-c', 'true']).status !== 0) return t.skip('no bash for the pipeline');

@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit.js';
-import { guarded, stdio, UsageError, type Io } from './run.js';
+import { exitStatus, guarded, isTerminal, stdio, UsageError, type Io } from './run.js';
 // Each command's module is imported when that command runs (below), not at start-up: a
 // survey does not pay for the DMAR renderers, and nothing but conrep/fix loads the XML parser.
 import type { FirmwareOptions } from './firmware-commands.js';
@@ -227,7 +227,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
     .option('--jobs <n>', 'worker threads (default: 2 from 200 captures on, else 1)')
     .option('--pci-ids <file>', 'pci.ids for device names (default: the system\'s)')
     .action(async (inputs: string[], o: FleetOptions) => {
-      code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && process.stderr.isTTY === true));
+      code = await guarded(io, async () => (await fleetCommand()).runFleet(io, inputs, o, io === stdio && isTerminal(2)));
     });
 
   program
@@ -295,10 +295,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<ExitCode> {
 export function run(argv: string[] = process.argv.slice(2)): Promise<void> {
   return main(argv).then(
     (c) => {
-      process.exitCode = c;
+      process.exitCode = exitStatus(c);
     },
     (e: unknown) => {
-      process.stderr.write(`assignable: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      stdio.err(`assignable: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exitCode = EXIT.INTERNAL;
     },
   );

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -7,12 +8,22 @@ import { EXIT } from './exit.js';
  */
 export function answerVersion(args: readonly string[]): boolean {
   if (args.length !== 1 || (args[0] !== '--version' && args[0] !== '-V')) return false;
-  // As the commands' own output (run.ts): a reader that went away (EPIPE) is no error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') return;
-    process.stderr.write(`assignable: standard output: ${e.message}\n`);
-    process.exitCode = EXIT.ENVIRONMENT;
-  });
-  process.stdout.write(`${VERSION}\n`);
+  // Straight to the descriptor, as the commands' own output (run.ts): a reader that went away
+  // (EPIPE) is no error; a non-blocking descriptor that is full (EAGAIN) goes through the stream.
+  const line = `${VERSION}\n`;
+  try {
+    writeSync(1, line);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN') process.stdout.write(line);
+    else if (code !== 'EPIPE') {
+      try {
+        writeSync(2, `assignable: standard output: ${(e as Error).message}\n`);
+      } catch {
+        // Nowhere left to say it: the status does.
+      }
+      process.exitCode = EXIT.ENVIRONMENT;
+    }
+  }
   return true;
 }

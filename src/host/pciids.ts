@@ -64,9 +64,19 @@ function deviceIdAt(ids: Buffer, lf: number): number {
   return id;
 }
 
+/**
+ * The next LF at or after `p`, before `end` (else -1). A loop, not Buffer#indexOf: lines are a
+ * few dozen bytes, and the search probes a few hundred of them, where each indexOf call costs
+ * more than the bytes it scans.
+ */
+function nextLf(ids: Buffer, p: number, end: number): number {
+  for (let i = p; i < end; i++) if (ids[i] === LF) return i;
+  return -1;
+}
+
 /** The first device line whose LF is at or after `p` and before `end` (its LF's offset), or -1. */
 function deviceLineFrom(ids: Buffer, p: number, end: number): number {
-  for (let lf = ids.indexOf(LF, p); lf >= 0 && lf < end; lf = ids.indexOf(LF, lf + 1)) if (deviceIdAt(ids, lf) >= 0) return lf;
+  for (let lf = nextLf(ids, p, end); lf >= 0; lf = nextLf(ids, lf + 1, end)) if (deviceIdAt(ids, lf) >= 0) return lf;
   return -1;
 }
 
@@ -100,8 +110,8 @@ function deviceName(ids: Buffer, v: Vendor, deviceId: number): string | null {
   const lf = findDevice(ids, v, deviceId);
   if (lf < 0) return null;
   const from = lf + 8;
-  let eol = ids.indexOf(LF, from);
-  if (eol < 0 || eol > v.end) eol = v.end;
+  let eol = nextLf(ids, from, v.end);
+  if (eol < 0) eol = v.end;
   return ids.toString('utf8', from, eol).trim();
 }
 

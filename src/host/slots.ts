@@ -66,10 +66,40 @@ export function resolveUefiPath(path: string | null, ctx: SlotContext): string |
   return addr;
 }
 
-function type9Matches(slot: SystemSlot, node: SlotNode, ctx: SlotContext): number | null {
-  if (slot.bus === null) return null;
-  const slotAddr = makeAddress(slot.segment!, slot.bus, slot.device!, slot.function!);
-  const chain = [node.address, ...ctx.ancestors(node.address)];
+/**
+ * What the SMBIOS records say, indexed once per host (every function is matched against every
+ * record): HPE type 203 records by bus address and by the function their UEFI path leads to,
+ * and each type 9 record's bus address.
+ */
+interface SmbiosIndex {
+  hpeByAddress: Map<string, HpeDeviceCorrelation[]>;
+  hpeByPath: Array<[HpeDeviceCorrelation, string]>;
+  slotAddress: Map<SystemSlot, string>;
+}
+const smbiosIndexes = new WeakMap<SlotContext, SmbiosIndex>();
+
+function smbiosIndex(s: Smbios, ctx: SlotContext): SmbiosIndex {
+  let ix = smbiosIndexes.get(ctx);
+  if (ix) return ix;
+  ix = { hpeByAddress: new Map(), hpeByPath: [], slotAddress: new Map() };
+  for (const c of s.hpeDeviceCorrelation) {
+    if (c.bus !== null) {
+      const a = makeAddress(c.segment!, c.bus, c.device!, c.function!);
+      const list = ix.hpeByAddress.get(a);
+      if (list) list.push(c);
+      else ix.hpeByAddress.set(a, [c]);
+    }
+    const target = resolveUefiPath(c.devicePath, ctx);
+    if (target !== null) ix.hpeByPath.push([c, target]);
+  }
+  for (const slot of s.slots) if (slot.bus !== null) ix.slotAddress.set(slot, makeAddress(slot.segment!, slot.bus, slot.device!, slot.function!));
+  smbiosIndexes.set(ctx, ix);
+  return ix;
+}
+
+/** `chain`: the function and its ancestors, nearest first. */
+function type9Matches(slot: SystemSlot, slotAddr: string | undefined, node: SlotNode, chain: readonly string[], ctx: SlotContext): number | null {
+  if (slot.bus === null || slotAddr === undefined) return null;
   for (let i = 0; i < chain.length; i++) {
     const a = chain[i]!;
     const n = ctx.nodes.get(a);
@@ -106,13 +136,13 @@ export function resolveSlot(node: SlotNode, ctx: SlotContext): SlotInfo | null {
   }
 
   const s = ctx.smbios;
+  const ix = s ? smbiosIndex(s, ctx) : null;
+  const chain = [node.address, ...ctx.ancestors(node.address)];
   // 2. HPE device correlation records.
-  if (s && ctx.isHpeProliant) {
-    const byBdf = s.hpeDeviceCorrelation.filter((c) => c.bus !== null && makeAddress(c.segment!, c.bus, c.device!, c.function!) === node.address);
-    const candidates: HpeDeviceCorrelation[] = byBdf.length > 0 ? byBdf : s.hpeDeviceCorrelation.filter((c) => {
-      const target = resolveUefiPath(c.devicePath, ctx);
-      return target !== null && (target === node.address || ctx.ancestors(node.address).includes(target));
-    });
+  if (s && ix && ctx.isHpeProliant) {
+    const byBdf = ix.hpeByAddress.get(node.address) ?? [];
+    // In record order, as the records list them: the first that leads to the function or a port above it.
+    const candidates: HpeDeviceCorrelation[] = byBdf.length > 0 ? byBdf : ix.hpeByPath.filter(([, target]) => chain.includes(target)).map(([c]) => c);
     const rec = candidates[0];
     if (rec) {
       const parsed = slotFromStructuredName(rec.structuredName);
@@ -125,10 +155,10 @@ export function resolveSlot(node: SlotNode, ctx: SlotContext): SlotInfo | null {
   }
 
   // 3. SMBIOS type 9, nearest matching slot.
-  if (s) {
+  if (s && ix) {
     let best: { slot: SystemSlot; depth: number } | null = null;
     for (const slot of s.slots) {
-      const depth = type9Matches(slot, node, ctx);
+      const depth = type9Matches(slot, ix.slotAddress.get(slot), node, chain, ctx);
       if (depth !== null && (best === null || depth < best.depth)) best = { slot, depth };
     }
     if (best) {

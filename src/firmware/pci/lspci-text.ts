@@ -531,83 +531,83 @@ export function parseLspciInput(input: string): LspciInput {
 }
 
 /** lspci's capability titles → capability ids. */
-const TITLE_IDS: Array<[RegExp, number, boolean]> = [
-  [/^Power Management/, 0x01, false],
-  [/^AGP version 3/, 0x0e, false],
-  [/^AGP/, 0x02, false],
-  [/^Vital Product Data/, 0x03, false],
-  [/^Slot ID/, 0x04, false],
-  [/^MSI-X/, 0x11, false],
-  [/^MSI/, 0x05, false],
-  [/^CompactPCI hot-swap/, 0x06, false],
-  [/^PCI-X/, 0x07, false],
-  [/^HyperTransport/, 0x08, false],
-  [/^Vendor Specific Information/, 0x09, false],
-  [/^Debug port/, 0x0a, false],
-  [/^CompactPCI central resource control/, 0x0b, false],
-  [/^Hot-plug capable/, 0x0c, false],
-  [/^Subsystem/, 0x0d, false],
-  [/^Secure device/, 0x0f, false],
-  [/^Express/, 0x10, false],
-  [/^SATA HBA/, 0x12, false],
-  [/^PCI Advanced Features/, 0x13, false],
-  [/^Enhanced Allocation/, 0x14, false],
-  [/^Advanced Error Reporting/, 0x0001, true],
-  [/^Virtual Channel/, 0x0002, true],
-  [/^Device Serial Number/, 0x0003, true],
-  [/^Power Budgeting/, 0x0004, true],
-  [/^Root Complex Link/, 0x0005, true],
-  [/^Root Complex Internal Link/, 0x0006, true],
-  [/^Root Complex Event Collector/, 0x0007, true],
-  [/^Multi-Function Virtual Channel/, 0x0008, true],
-  [/^Vendor Specific Information: ID=/, 0x000b, true],
-  [/^Access Control Services/, 0x000d, true],
-  [/^Alternative Routing-ID Interpretation/, 0x000e, true],
-  [/^Address Translation Service/, 0x000f, true],
-  [/^Single Root I\/O Virtualization/, 0x0010, true],
-  [/^Multi-Root I\/O Virtualization/, 0x0011, true],
-  [/^Multicast/, 0x0012, true],
-  [/^Page Request Interface/, 0x0013, true],
-  [/^Physical Resizable BAR/, 0x0015, true],
-  [/^Dynamic Power Allocation/, 0x0016, true],
-  [/^Transaction Processing Hints/, 0x0017, true],
-  [/^Latency Tolerance Reporting/, 0x0018, true],
-  [/^Secondary PCI Express/, 0x0019, true],
-  [/^Process Address Space ID/, 0x001b, true],
-  [/^Downstream Port Containment/, 0x001d, true],
-  [/^L1 PM Substates/, 0x001e, true],
-  [/^Precision Time Measurement/, 0x001f, true],
-  [/^Readiness Time Reporting/, 0x0022, true],
-  [/^Designated Vendor-Specific/, 0x0023, true],
-  [/^VF Resizable BAR/, 0x0024, true],
-  [/^Data Link Feature/, 0x0025, true],
-  [/^Physical Layer 16.0 GT\/s/, 0x0026, true],
-  [/^Lane Margining at the Receiver/, 0x0027, true],
-  [/^Physical Layer 32.0 GT\/s/, 0x002a, true],
-  [/^Data Object Exchange/, 0x002e, true],
-  [/^Device 3/, 0x002f, true],
-  [/^Integrity & Data Encryption/, 0x0030, true],
-  [/^Physical Layer 64.0 GT\/s/, 0x0031, true],
+const TITLE_IDS: Array<[string, number, boolean]> = [
+  ['Power Management', 0x01, false],
+  ['AGP version 3', 0x0e, false],
+  ['AGP', 0x02, false],
+  ['Vital Product Data', 0x03, false],
+  ['Slot ID', 0x04, false],
+  ['MSI-X', 0x11, false],
+  ['MSI', 0x05, false],
+  ['CompactPCI hot-swap', 0x06, false],
+  ['PCI-X', 0x07, false],
+  ['HyperTransport', 0x08, false],
+  ['Vendor Specific Information', 0x09, false],
+  ['Debug port', 0x0a, false],
+  ['CompactPCI central resource control', 0x0b, false],
+  ['Hot-plug capable', 0x0c, false],
+  ['Subsystem', 0x0d, false],
+  ['Secure device', 0x0f, false],
+  ['Express', 0x10, false],
+  ['SATA HBA', 0x12, false],
+  ['PCI Advanced Features', 0x13, false],
+  ['Enhanced Allocation', 0x14, false],
+  ['Advanced Error Reporting', 0x0001, true],
+  ['Virtual Channel', 0x0002, true],
+  ['Device Serial Number', 0x0003, true],
+  ['Power Budgeting', 0x0004, true],
+  ['Root Complex Link', 0x0005, true],
+  ['Root Complex Internal Link', 0x0006, true],
+  ['Root Complex Event Collector', 0x0007, true],
+  ['Multi-Function Virtual Channel', 0x0008, true],
+  ['Vendor Specific Information: ID=', 0x000b, true],
+  ['Access Control Services', 0x000d, true],
+  ['Alternative Routing-ID Interpretation', 0x000e, true],
+  ['Address Translation Service', 0x000f, true],
+  ['Single Root I/O Virtualization', 0x0010, true],
+  ['Multi-Root I/O Virtualization', 0x0011, true],
+  ['Multicast', 0x0012, true],
+  ['Page Request Interface', 0x0013, true],
+  ['Physical Resizable BAR', 0x0015, true],
+  ['Dynamic Power Allocation', 0x0016, true],
+  ['Transaction Processing Hints', 0x0017, true],
+  ['Latency Tolerance Reporting', 0x0018, true],
+  ['Secondary PCI Express', 0x0019, true],
+  ['Process Address Space ID', 0x001b, true],
+  ['Downstream Port Containment', 0x001d, true],
+  ['L1 PM Substates', 0x001e, true],
+  ['Precision Time Measurement', 0x001f, true],
+  ['Readiness Time Reporting', 0x0022, true],
+  ['Designated Vendor-Specific', 0x0023, true],
+  ['VF Resizable BAR', 0x0024, true],
+  ['Data Link Feature', 0x0025, true],
+  ['Physical Layer 16.0 GT/s', 0x0026, true],
+  ['Lane Margining at the Receiver', 0x0027, true],
+  ['Physical Layer 32.0 GT/s', 0x002a, true],
+  ['Data Object Exchange', 0x002e, true],
+  ['Device 3', 0x002f, true],
+  ['Integrity & Data Encryption', 0x0030, true],
+  ['Physical Layer 64.0 GT/s', 0x0031, true],
 ];
 
 export function capabilityIdFromTitle(title: string, extended: boolean): number | null {
-  for (const [re, id, ext] of TITLE_IDS) if (ext === extended && re.test(title)) return id;
+  for (const [prefix, id, ext] of TITLE_IDS) if (ext === extended && title.startsWith(prefix)) return id;
   const m = /^Extended Capability ID (0x[0-9a-f]+)/.exec(title);
   if (m && extended) return parseInt(m[1]!, 16);
   return null;
 }
 
 /** lspci's words for the PCI Express Device/Port Type, most specific first. */
-const PORT_PHRASES: Array<[RegExp, number]> = [
-  [/Legacy Endpoint/, 0x1],
-  [/Root Complex Integrated Endpoint/, 0x9],
-  [/Root Complex Event Collector/, 0xa],
-  [/Root Port/, 0x4],
-  [/Upstream Port/, 0x5],
-  [/Downstream Port/, 0x6],
-  [/PCI-Express to PCI\/PCI-X Bridge/, 0x7],
-  [/PCI\/PCI-X to PCI-Express Bridge/, 0x8],
-  [/Endpoint/, 0x0],
+const PORT_PHRASES: Array<[string, number]> = [
+  ['Legacy Endpoint', 0x1],
+  ['Root Complex Integrated Endpoint', 0x9],
+  ['Root Complex Event Collector', 0xa],
+  ['Root Port', 0x4],
+  ['Upstream Port', 0x5],
+  ['Downstream Port', 0x6],
+  ['PCI-Express to PCI/PCI-X Bridge', 0x7],
+  ['PCI/PCI-X to PCI-Express Bridge', 0x8],
+  ['Endpoint', 0x0],
 ];
 
 /** The continuation lines of a register line (lspci wraps long registers onto more lines). */
@@ -619,9 +619,12 @@ function register(lines: string[], prefix: string): string | null {
   return text;
 }
 
+/** "SrcValid+" and the like: each bit's pattern made once, not per register line. */
+const ACS_BIT_SET = ACS_BITS.map((b) => [b, new RegExp(`\\b${b}\\+`)] as const);
+
 function acsBits(text: string | null): AcsBit[] | null {
   if (text === null) return null;
-  return ACS_BITS.filter((b) => new RegExp(`\\b${b}\\+`).test(text));
+  return ACS_BIT_SET.filter(([, re]) => re.test(text)).map(([b]) => b);
 }
 
 function acsRaw(bits: AcsBit[]): number {
@@ -693,7 +696,8 @@ export function configFromLspci(f: LspciFunction, capture?: LspciCaptureKind): P
     if (c.version !== null) entry.version = c.version;
     (c.extended ? ecaps : caps).push(entry);
     if (id === null) continue;
-    const all = [c.header, ...c.lines];
+    // Header and lines as one text, for the few capabilities whose fields may be on either.
+    const all = () => `${c.header}\n${c.lines.join('\n')}`;
     if (!c.extended && id === 0x01) {
       const v = /version (\d+)/.exec(c.header);
       const status = c.lines.find((l) => l.startsWith('Status:')) ?? '';
@@ -704,12 +708,13 @@ export function configFromLspci(f: LspciFunction, capture?: LspciCaptureKind): P
       cfg.msi = { enabled: /Enable\+/.test(c.header), vectors: count ? Number(count[2]) : 1, is64: /64bit\+/.test(c.header), maskable: /Mask(?:able)?\+/.test(c.header) };
     } else if (!c.extended && id === 0x11) {
       const n = /(?:Count|TabSize)=(\d+)/.exec(c.header);
-      const t = /Vector table: BAR=(\d)/.exec(all.join('\n'));
-      const p = /PBA: BAR=(\d)/.exec(all.join('\n'));
+      const text = all();
+      const t = /Vector table: BAR=(\d)/.exec(text);
+      const p = /PBA: BAR=(\d)/.exec(text);
       cfg.msix = { enabled: /Enable\+/.test(c.header), tableSize: n ? Number(n[1]) : 0, tableBar: t ? Number(t[1]) : 0, pbaBar: p ? Number(p[1]) : 0 };
     } else if (!c.extended && id === 0x10) {
       const ver = /Express \(v(\d)\)/.exec(c.header);
-      const portType = PORT_PHRASES.find(([re]) => re.test(c.header))?.[1] ?? -1;
+      const portType = PORT_PHRASES.find(([phrase]) => c.header.includes(phrase))?.[1] ?? -1;
       const slotImplemented = /\(Slot\+\)/.test(c.header);
       const sltCap = register(c.lines, 'SltCap:');
       const slotNo = sltCap ? /Slot #(\d+)/.exec(sltCap) : null;
@@ -732,12 +737,12 @@ export function configFromLspci(f: LspciFunction, capture?: LspciCaptureKind): P
     } else if (c.extended && id === 0x0001) {
       cfg.aer = true;
     } else if (c.extended && id === 0x000e) {
-      const n = /Next Function: (\d+)/.exec(all.join('\n'));
+      const n = /Next Function: (\d+)/.exec(all());
       cfg.ari = { nextFunction: n ? Number(n[1]) : 0 };
     } else if (c.extended && id === 0x000f) {
-      cfg.ats = { enabled: /ATSCtl:\s*Enable\+/.test(all.join('\n')) };
+      cfg.ats = { enabled: /ATSCtl:\s*Enable\+/.test(all()) };
     } else if (c.extended && id === 0x0010) {
-      const t = all.join('\n');
+      const t = all();
       const num = (re: RegExp) => Number(re.exec(t)?.[1] ?? 0);
       cfg.sriov = {
         vfEnabled: /IOVCtl:\s*Enable\+/.test(t),

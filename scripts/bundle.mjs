@@ -77,7 +77,17 @@ const outputs = [
   },
   // The single executable runs CommonJS only (Node 20's SEA). The code that reads import.meta
   // (module-relative paths, the tsx test path) is behind ASSIGNABLE_BUNDLED checks, never run here.
-  { format: 'cjs', outfile: join(OUT, 'assignable-cli.cjs'), logOverride: { 'empty-import-meta': 'silent' }, plugins: [lazyBuiltins] },
+  // Wrapped so that the launcher can compile the file's text as it is (one string, no copy):
+  // run by Node (alone, or as the single executable) it calls itself with Node's CommonJS
+  // variables; compiled by the launcher (which marks the global first) it hands back the function.
+  {
+    format: 'cjs',
+    outfile: join(OUT, 'assignable-cli.cjs'),
+    logOverride: { 'empty-import-meta': 'silent' },
+    plugins: [lazyBuiltins],
+    banner: { js: "(function (build) { return globalThis[Symbol.for('assignable.launched')] ? build : build.call(exports, exports, require, module, __filename, __dirname); })(function (exports, require, module, __filename, __dirname) {" },
+    footer: { js: '})' },
+  },
   // The launcher: a few lines, so --version never reads the build.
   { format: 'cjs', outfile: join(OUT, 'assignable.cjs'), entryPoints: ['src/cli/launch.ts'], banner: { js: '#!/usr/bin/env node' } },
 ];

@@ -40,20 +40,22 @@ export interface Loaded {
 /** Compiles and evaluates the one-file build in `dir` (with its code cache when V8 accepts it). */
 export function loadBuild(dir: string): Loaded {
   const file = join(dir, BUILD);
-  // The build's first line is its #! line, which a function body may not hold: blanked, so
-  // lines (and stack traces) stay where they are in the file.
-  const source = readFileSync(file, 'utf8').replace(/^#![^\n]*/, '');
+  // The file is one expression (scripts/bundle.mjs wraps it) whose value, once the global is
+  // marked, is the CommonJS function of the build: its text is compiled as read. Latin-1, as
+  // the build is ASCII: no UTF-8 decoding, and a one-byte string.
+  const source = readFileSync(file, 'latin1');
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(join(dir, CODE_CACHE));
   } catch {
     // No cache beside the build: compiled as usual.
   }
-  // The CommonJS wrapper, as Node's own loader gives a file.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  const script = new Script(source, { filename: file, cachedData });
   const mod = { exports: {} as { start?: Loaded['start'] } };
   (globalThis as Record<symbol, unknown>)[LAUNCHED] = true;
-  (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, require, mod, file, dirname(file));
+  const build = script.runInThisContext() as unknown;
+  if (typeof build !== 'function') throw new Error(`${file}: not the one-file build`);
+  (build as (...a: unknown[]) => void).call(mod.exports, mod.exports, require, mod, file, dirname(file));
   const start = mod.exports.start;
   if (typeof start !== 'function') throw new Error(`${file}: not the one-file build (no start function)`);
   return { start, script };

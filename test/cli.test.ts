@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.js';
+import { COMMANDS, main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit.js';
 import { runDmar, runSmbios } from '../src/cli/firmware-commands.js';
 import { guarded } from '../src/cli/run.js';
@@ -41,6 +41,30 @@ function tempRoot(tables: Record<string, string> = {}): string {
 }
 
 const DL380E = fixture('dmar', 'hp-proliant-dl380e-gen8-cb0557.dat');
+
+describe('one command defined at a time', () => {
+  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await main(args, { out: (t) => void (out += t), err: (t) => void (err += t) });
+    return { code, out, err };
+  }
+  it('`X --help` (only X defined) prints what `help X` (every command defined) prints, for every command', async () => {
+    for (const c of COMMANDS) {
+      const alone = await run([c, '--help']);
+      const all = await run(['help', c]);
+      assert.equal(alone.code, EXIT.OK, c);
+      assert.ok(alone.out.startsWith(`Usage: assignable ${c} `), alone.out.slice(0, 80));
+      assert.deepEqual(alone, all, c);
+    }
+    // The listing still has every command, and a typo still gets commander's suggestion.
+    const listing = await run(['--help']);
+    for (const c of COMMANDS) assert.match(listing.out, new RegExp(`^  ${c}\\b`, 'm'), c);
+    const typo = await run(['survye']);
+    assert.equal(typo.code, EXIT.INPUT);
+    assert.match(typo.err, /Did you mean survey\?/);
+  });
+});
 
 describe('dmar command', () => {
   it('on a host whose firmware has no DMAR: exit 4 and one line saying so', async () => {

@@ -150,11 +150,11 @@ function parseRegion(index: number, text: string): LspciRegion {
   };
 }
 
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
+/** Hex digit values by character code (lower case, as lspci writes them), -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let d = 0; d < 10; d++) HEX_VALUE[0x30 + d] = d;
+for (let d = 0; d < 6; d++) HEX_VALUE[0x61 + d] = 10 + d;
+const hexDigit = (c: number): number => (c < 128 ? HEX_VALUE[c]! : -1);
 
 /**
  * A config-space hex line "xx: b0 b1 … b15" (or "xxx:" past 0xff), parsed by hand: a 4 KiB
@@ -176,10 +176,12 @@ function hexLine(text: string, start: number, end: number, out: Uint8Array): num
   let count = 0;
   let p = start + colon + 1;
   while (p + 2 < end && text.charCodeAt(p) === 0x20 && count < 16) {
-    const hi = hexDigit(text.charCodeAt(p + 1));
-    const lo = hexDigit(text.charCodeAt(p + 2));
+    const h = text.charCodeAt(p + 1);
+    const l = text.charCodeAt(p + 2);
+    const hi = h < 128 ? HEX_VALUE[h]! : -1;
+    const lo = l < 128 ? HEX_VALUE[l]! : -1;
     if (hi < 0 || lo < 0) break;
-    if (offset + count < out.length) out[offset + count] = hi * 16 + lo;
+    if (offset + count < out.length) out[offset + count] = (hi << 4) | lo;
     count++;
     p += 3;
   }

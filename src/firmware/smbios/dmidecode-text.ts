@@ -150,10 +150,20 @@ function withoutTrailingParenthesis(s: string): string {
   return t.slice(0, open).trimEnd();
 }
 
+/** Each code table by normalised name, built on its first lookup (the first code of a name wins, as a scan in table order found it). */
+const byNormalisedName = new WeakMap<Record<number, string>, Map<string, number>>();
+
 function codeOf(table: Record<number, string>, name: string): number | null {
-  const n = norm(name);
-  for (const [code, nm] of Object.entries(table)) if (norm(nm) === n) return Number(code);
-  return null;
+  let names = byNormalisedName.get(table);
+  if (!names) {
+    names = new Map();
+    for (const [code, nm] of Object.entries(table)) {
+      const n = norm(nm);
+      if (!names.has(n)) names.set(n, Number(code));
+    }
+    byNormalisedName.set(table, names);
+  }
+  return names.get(norm(name)) ?? null;
 }
 
 function bdf(text: string | null): { segment: number; bus: number; device: number; function: number } | null {

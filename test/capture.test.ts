@@ -28,7 +28,8 @@ import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 const DMIDECODE = '/usr/sbin/dmidecode';
 const hasDmidecode = spawnSync(DMIDECODE, ['--version']).status === 0;
-const BIN = join(ROOT, 'dist/cli/main.js');
+/** The installed program (package.json "bin"), as `npm test`'s build leaves it. */
+const BIN = join(ROOT, 'dist/assignable.cjs');
 
 async function run(...args: string[]) {
   let out = '';

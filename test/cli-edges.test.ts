@@ -13,7 +13,8 @@ import { EXIT } from '../src/cli/exit.js';
 import { fixture, ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
 
-const bin = join(ROOT, 'dist/cli/main.js');
+/** The installed program (package.json "bin"), as `npm test`'s build leaves it. */
+const bin = join(ROOT, 'dist/assignable.cjs');
 const built = existsSync(bin);
 const LSPCI = fixture('pci/hpe', 'hp-proliant-dl380e-gen8-cb0557.lspci-vvnn.txt');
 const T630 = fixture('pci/iommu-groups/hp-t630-thin-client-4aa2f6');

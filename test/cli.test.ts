@@ -277,7 +277,7 @@ describe('ivrs and smbios commands', () => {
 });
 
 describe('the built binary', () => {
-  const bin = join(ROOT, 'dist/cli/main.js');
+  const bin = join(ROOT, 'dist/assignable.cjs');
   it("runs on this machine: the one status this host's DMAR file calls for, one line, never a stack trace", () => {
     // The kernel's own listing decides: absent → 4, present but unreadable (not root) → 3, readable → 0.
     const table = '/sys/firmware/acpi/tables/DMAR';

@@ -252,7 +252,7 @@ describe('a live host tree and its captures give the same survey', () => {
 });
 
 describe('this machine', () => {
-  const bin = join(ROOT, 'dist/cli/main.js');
+  const bin = join(ROOT, 'dist/assignable.cjs');
   // What the kernel itself shows, read here without our code: the oracle for the live runs.
   const SYS_PCI = '/sys/bus/pci/devices';
   const ACPI_TABLES = '/sys/firmware/acpi/tables';

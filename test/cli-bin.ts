@@ -16,17 +16,20 @@ let script: string | null = null;
 export function cliScript(): string {
   if (script) return script;
   const dir = mkdtempSync(join(tmpdir(), 'assignable-cli-'));
-  const out = join(dir, 'assignable.mjs');
+  const out = join(dir, 'assignable.cjs');
+  // CommonJS and without blanks, as the shipped build (scripts/bundle.mjs): no ES module loader
+  // to start, less to parse at each of the hundreds of spawns.
   buildSync({
     absWorkingDir: ROOT,
     entryPoints: ['src/cli/bin.ts'],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     define: { ASSIGNABLE_BUNDLED: 'true' },
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    minifyWhitespace: true,
     outfile: out,
     logLevel: 'error',
+    logOverride: { 'empty-import-meta': 'silent' },
   });
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   script = out;

@@ -49,6 +49,8 @@ export interface TextBlock {
 }
 
 const HANDLE = /^Handle 0x([0-9A-Fa-f]{4}), DMI type (\d+), (\d+) bytes/;
+/** Nothing but white space (what trim() would empty), tested without making the trimmed copy. */
+const BLANK = /^\s*$/;
 
 /**
  * Split dmidecode output into blocks. dmidecode indents with tabs: one for "Key: value",
@@ -66,10 +68,14 @@ export function parseDmidecodeBlocks(input: string): { version: string | null; b
   let listKey: string | null = null;
   let spaceLevel1 = -1;
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
-    const v = /^SMBIOS (\d+\.\d+(?:\.\d+)?) present/.exec(raw);
-    if (v) version = v[1]!;
-    const h = HANDLE.exec(raw);
+    // normaliseLineEnds left no CR. The patterns run only on lines that can match them.
+    const raw = lines[i]!;
+    const first = raw.charCodeAt(0);
+    if (first === 0x53 /* S */) {
+      const v = /^SMBIOS (\d+\.\d+(?:\.\d+)?) present/.exec(raw);
+      if (v) version = v[1]!;
+    }
+    const h = first === 0x48 /* H */ ? HANDLE.exec(raw) : null;
     if (h) {
       cur = { line: i + 1, handle: parseInt(h[1]!, 16), type: Number(h[2]), length: Number(h[3]), title: '', fields: [], lists: new Map() };
       blocks.push(cur);
@@ -82,12 +88,14 @@ export function parseDmidecodeBlocks(input: string): { version: string | null; b
     }
     let level: number;
     let body: string;
-    const tabs = /^\t*/.exec(raw)![0].length;
+    let tabs = 0;
+    while (raw.charCodeAt(tabs) === 0x09) tabs++;
     if (tabs > 0) {
       level = tabs;
       body = raw.slice(tabs);
     } else {
-      const spaces = /^ */.exec(raw)![0].length;
+      let spaces = 0;
+      while (raw.charCodeAt(spaces) === 0x20) spaces++;
       if (spaces > 0 && spaceLevel1 < 0) spaceLevel1 = spaces;
       level = spaces === 0 ? 0 : spaces <= spaceLevel1 ? 1 : 2;
       body = raw.slice(spaces);
@@ -96,7 +104,7 @@ export function parseDmidecodeBlocks(input: string): { version: string | null; b
       cur.lists.get(listKey)!.push(body);
       continue;
     }
-    if (raw.trim() === '') {
+    if (BLANK.test(body)) {
       listKey = null;
       continue;
     }
@@ -109,8 +117,8 @@ export function parseDmidecodeBlocks(input: string): { version: string | null; b
     if (colon < 0) continue;
     const key = body.slice(0, colon).trim();
     // dmidecode writes "Key: value"; a string's own leading blanks follow that one space.
-    const value = body.slice(colon + 1).replace(/^ /, '').trimEnd();
-    if (value.trim() === '') {
+    const value = body.slice(body.charCodeAt(colon + 1) === 0x20 ? colon + 2 : colon + 1).trimEnd();
+    if (BLANK.test(value)) {
       listKey = key;
       if (!cur.lists.has(key)) cur.lists.set(key, []);
     } else {
@@ -341,14 +349,39 @@ interface Common {
 }
 
 /** Rebuild the bytes of a block dmidecode printed as "Header and Data:" + "Strings:". */
+/** One character of white space, as \s counts it. */
+const WHITE = /\s/;
+
+/** A hex digit's value (either case), -1 for anything else. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
 export function rawFromHexBlock(b: TextBlock): RawStructure | null {
   const hexLines = b.lists.get('Header and Data');
   if (!hexLines || hexLines.length === 0) return null;
   const bytes: number[] = [];
+  // Tokens between white space (as split(/\s+/) cuts them), read by hand: every HPE OEM record
+  // of a ProLiant's dmidecode is such a block.
   for (const l of hexLines) {
-    for (const tok of l.trim().split(/\s+/)) {
-      if (!/^[0-9A-Fa-f]{2}$/.test(tok)) throw new DecodeError(LABEL, b.line, 'Header and Data', `"${tok}" is not a hex byte`, 'line');
-      bytes.push(parseInt(tok, 16));
+    const n = l.length;
+    // A line of nothing but white space is an empty token (as split gives it), not a hex byte.
+    if (BLANK.test(l)) throw new DecodeError(LABEL, b.line, 'Header and Data', '"" is not a hex byte', 'line');
+    for (let i = 0; i < n; ) {
+      if (WHITE.test(l[i]!)) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && !WHITE.test(l[j]!)) j++;
+      const hi = j - i === 2 ? hexValue(l.charCodeAt(i)) : -1;
+      const lo = hi < 0 ? -1 : hexValue(l.charCodeAt(i + 1));
+      if (lo < 0) throw new DecodeError(LABEL, b.line, 'Header and Data', `"${l.slice(i, j)}" is not a hex byte`, 'line');
+      bytes.push((hi << 4) | lo);
+      i = j;
     }
   }
   if (bytes.length < 4 || bytes[1] !== bytes.length) {

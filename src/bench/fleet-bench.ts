@@ -20,7 +20,8 @@ interface Timing {
 }
 
 function fleet(root: string, dir: string, jobs: number): Timing {
-  const main = join(root, 'dist/cli/main.js');
+  // The installed program (package.json "bin"): what users run.
+  const main = join(root, 'dist/assignable.cjs');
   const out = join(dir, `summary-${jobs}.json`);
   const args = [main, 'fleet', join(dir, 'inputs'), '--json', '-o', out, '--jobs', String(jobs)];
   const gnuTime = existsSync('/usr/bin/time');

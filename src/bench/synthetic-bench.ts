@@ -62,7 +62,8 @@ export function benchSyntheticHosts(root: string, runs: number): boolean {
   if (only && !only.split(',').includes('synthetic')) return false;
   const out = (s: string) => process.stdout.write(s + '\n');
   out('grouping + survey of synthetic hosts (real config space, SR-IOV VFs, lspci -xxxx; no IOMMU group lines: the groups are for the kernel to predict)');
-  const cli = join(root, 'dist/cli/main.js');
+  // The installed program (package.json "bin"): what users run.
+  const cli = join(root, 'dist/assignable.cjs');
   const self = fileURLToPath(import.meta.url);
   const texts: TemplateTexts = Object.fromEntries(Object.values(TEMPLATES).map((t) => [t.file, readFileSync(join(root, 'test/fixtures/pci/pciutils-tests', t.file), 'latin1')]));
   const work = mkdtempSync(join(tmpdir(), 'assignable-bench-synthetic-'));

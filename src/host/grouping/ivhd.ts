@@ -25,9 +25,24 @@ export interface IvhdDevices {
   aliases: Map<string, number>;
 }
 
+/**
+ * One expansion per table: the slot and override simulations form dozens of groupings of the
+ * same host, and a range entry can name 65,536 requester IDs. The result is only read.
+ */
+const expanded = new WeakMap<Ivrs, IvhdDevices>();
+
 export function ivhdDevices(ivrs: Ivrs | null | undefined): IvhdDevices {
+  if (!ivrs) return { allSegments: new Set(), devices: new Set(), aliases: new Map() };
+  let out = expanded.get(ivrs);
+  if (!out) {
+    out = expand(ivrs);
+    expanded.set(ivrs, out);
+  }
+  return out;
+}
+
+function expand(ivrs: Ivrs): IvhdDevices {
   const out: IvhdDevices = { allSegments: new Set(), devices: new Set(), aliases: new Map() };
-  if (!ivrs) return out;
   const ivhds = ivrs.blocks.filter((b) => b.kind === 'IVHD');
   const top = Math.max(...ivhds.map((b) => b.type), 0);
   for (const b of ivhds) {

@@ -85,8 +85,11 @@ export function hex64(v: bigint): string {
 }
 
 export function hex(v: number, width = 0): string {
-  return '0x' + v.toString(16).padStart(width, '0');
+  const digits = v.toString(16);
+  return digits.length >= width ? '0x' + digits : '0x' + (ZEROS[width - digits.length] ?? '0'.repeat(width - digits.length)) + digits;
 }
+/** Zero padding for hex, made once: this runs for every field of `--fields`. */
+const ZEROS = Array.from({ length: 17 }, (_, n) => '0'.repeat(n));
 
 const HEX_LOWER = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_UPPER = HEX_LOWER.map((h) => h.toUpperCase());

@@ -95,25 +95,48 @@ const READ_CALL: Record<FieldKind, (at: string, size: number, label: string) => 
   sref: (at, _size, label) => `stringAt(v.u8(${at}, ${label}), ctx)`,
 };
 
+/** What compileStruct makes of one structure description. */
+interface Compiled<S extends Record<string, Field<unknown>>> {
+  read: Reader<S>;
+  describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
+}
+
 /**
- * The reader of one structure description, generated once when the module loads: one object
- * literal with every key, each field read by its own ByteView call in table order. Decoding
- * is the hot path of every firmware command (and of the mutation suites); a generic loop over
- * the table paid a closure call and a keyed store per field, and built each result key by
- * key. Only our own tables go into the source: keys as JSON strings, offsets and sizes as
- * integers; names reach the code as indexes into `labels`, never as text.
+ * The reader (and `--fields` describer) of one structure description, generated once when
+ * the module loads: one object literal with every key, each field read by its own ByteView
+ * call in table order. Decoding is the hot path of every firmware command (and of the
+ * mutation suites); a generic loop over the table paid a closure call and a keyed store per
+ * field, and built each result key by key. Only our own tables go into the source: keys as
+ * JSON strings, offsets and sizes as integers; names and show functions are passed in and
+ * reached by index, never pasted in as text.
  */
-function compileReader<S extends Record<string, Field<unknown>>>(entries: ReadonlyArray<readonly [string, Field<unknown>, string]>): Reader<S> | null {
-  const props = entries.map(([key, f], i) => {
-    if (!Number.isSafeInteger(f.offset) || !Number.isSafeInteger(f.size) || !(f.kind in READ_CALL)) throw new TypeError(`bad field ${key}`);
+function compileStruct<S extends Record<string, Field<unknown>>>(entries: ReadonlyArray<readonly [string, Field<unknown>, string]>): Compiled<S> | null {
+  const props: string[] = [];
+  const described: string[] = [];
+  entries.forEach(([key, f], i) => {
+    if (!Number.isSafeInteger(f.offset) || !Number.isSafeInteger(f.size) || !Object.hasOwn(READ_CALL, f.kind)) throw new TypeError(`bad field ${key}`);
     const end = f.offset + f.size;
     const read = READ_CALL[f.kind](`at + ${f.offset}`, f.size, `labels[${i}]`);
     const short = f.optional ? 'null' : `tooShort(v, at + ${f.offset}, labels[${i}], length)`;
-    return `${JSON.stringify(key)}: ${end} > length ? ${short} : ${read}`;
+    props.push(`${JSON.stringify(key)}: ${end} > length ? ${short} : ${read}`);
+    described.push(
+      `if (!(${end} > length || at + ${end} > v.length)) lines.push({ offset: v.base + at + ${f.offset}, size: ${f.size}, name: names[${i}], key: keys[${i}], value: shows[${i}](${read}) });`,
+    );
   });
-  const source = `"use strict"; return function read(v, at, length = Infinity, ctx) { return { ${props.join(', ')} }; };`;
+  const source = `"use strict"; return {
+    read: function read(v, at, length = Infinity, ctx) { return { ${props.join(', ')} }; },
+    describeInto: function describeInto(lines, v, at, length = Infinity, ctx) { ${described.join('\n')} },
+  };`;
   try {
-    return new Function('labels', 'tooShort', 'stringAt', source)(entries.map(([, , full]) => full), tooShort, stringAt) as Reader<S>;
+    const make = new Function('labels', 'names', 'keys', 'shows', 'tooShort', 'stringAt', source) as (...args: unknown[]) => Compiled<S>;
+    return make(
+      entries.map(([, , full]) => full),
+      entries.map(([, f]) => f.name),
+      entries.map(([key]) => key),
+      entries.map(([, f]) => f.show),
+      tooShort,
+      stringAt,
+    );
   } catch {
     // A runtime that forbids code generation (--disallow-code-generation-from-strings) gets the table walk.
     return null;
@@ -129,6 +152,8 @@ export class Struct<S extends Record<string, Field<unknown>>> {
    * has one: optional fields past it read as null; required fields past it are an error.
    */
   readonly read: Reader<S>;
+  /** Append the fields present in one instance, with absolute offsets, for `--fields` output. */
+  readonly describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
 
   constructor(
     readonly label: string,
@@ -139,7 +164,9 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     this.minLength = min;
     // Decoding is hot: resolve names once, not on every read.
     this.entries = Object.entries(fields).map(([k, f]) => [k, f, `${label}.${f.name}`]);
-    this.read = compileReader<S>(this.entries) ?? ((v, at, length, ctx) => this.walk(v, at, length, ctx));
+    const compiled = compileStruct<S>(this.entries);
+    this.read = compiled?.read ?? ((v, at, length, ctx) => this.walk(v, at, length, ctx));
+    this.describeInto = compiled?.describeInto ?? ((lines, v, at, length, ctx) => this.walkDescribe(lines, v, at, length, ctx));
   }
 
   /** The same decoding as `read`, by walking the table: what runs where code generation is refused. */
@@ -161,6 +188,12 @@ export class Struct<S extends Record<string, Field<unknown>>> {
   /** The fields present in one instance, with absolute offsets, for `--fields` output. */
   describe(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): FieldLine[] {
     const lines: FieldLine[] = [];
+    this.describeInto(lines, v, at, length, ctx);
+    return lines;
+  }
+
+  /** The same lines as `describeInto`, by walking the table. */
+  walkDescribe(lines: FieldLine[], v: ByteView, at: number, length = Infinity, ctx?: ReadContext): void {
     for (const [key, f, full] of this.entries) {
       if (f.offset + f.size > length || at + f.offset + f.size > v.length) continue;
       lines.push({
@@ -171,7 +204,6 @@ export class Struct<S extends Record<string, Field<unknown>>> {
         value: f.show(f.read(v, at, full, ctx)),
       });
     }
-    return lines;
   }
 }
 

@@ -7,7 +7,8 @@ import { DecodeError } from './errors.js';
  */
 export class ByteView {
   readonly length: number;
-  private readonly dv: DataView;
+  /** Made on the first 64-bit read only: views are cut per structure, most never need one. */
+  private dv: DataView | null = null;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -16,7 +17,6 @@ export class ByteView {
     readonly base = 0,
   ) {
     this.length = bytes.length;
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   fail(offset: number, field: string, detail: string): never {
@@ -32,21 +32,26 @@ export class ByteView {
 
   u8(offset: number, field: string): number {
     this.need(offset, 1, field);
-    return this.dv.getUint8(offset);
+    return this.bytes[offset]!;
   }
 
   u16(offset: number, field: string): number {
     this.need(offset, 2, field);
-    return this.dv.getUint16(offset, true);
+    const b = this.bytes;
+    return b[offset]! | (b[offset + 1]! << 8);
   }
 
   u32(offset: number, field: string): number {
     this.need(offset, 4, field);
-    return this.dv.getUint32(offset, true);
+    const b = this.bytes;
+    // `>>> 0`: bit 31 set must stay a positive number.
+    return (b[offset]! | (b[offset + 1]! << 8) | (b[offset + 2]! << 16) | (b[offset + 3]! << 24)) >>> 0;
   }
 
   u64(offset: number, field: string): bigint {
     this.need(offset, 8, field);
+    const b = this.bytes;
+    this.dv ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
     return this.dv.getBigUint64(offset, true);
   }
 
@@ -62,9 +67,11 @@ export class ByteView {
 
   /** Fixed-width ASCII field, as stored (no trimming: callers decide). NULs end the text. */
   ascii(offset: number, size: number, field: string): string {
-    const b = this.slice(offset, size, field);
+    this.need(offset, size, field);
+    const b = this.bytes;
     let s = '';
-    for (const c of b) {
+    for (let i = offset; i < offset + size; i++) {
+      const c = b[i]!;
       if (c === 0) break;
       s += String.fromCharCode(c);
     }
@@ -78,5 +85,19 @@ export function hex64(v: bigint): string {
 }
 
 export function hex(v: number, width = 0): string {
-  return '0x' + v.toString(16).padStart(width, '0');
+  const digits = v.toString(16);
+  return digits.length >= width ? '0x' + digits : '0x' + (ZEROS[width - digits.length] ?? '0'.repeat(width - digits.length)) + digits;
+}
+/** Zero padding for hex, made once: this runs for every field of `--fields`. */
+const ZEROS = Array.from({ length: 17 }, (_, n) => '0'.repeat(n));
+
+const HEX_LOWER = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_UPPER = HEX_LOWER.map((h) => h.toUpperCase());
+
+/** Bytes as two-digit hex, joined by `separator`: "001b21", "00:1B:21" (upper case for MACs). */
+export function hexBytes(b: Uint8Array, separator = '', upper = false): string {
+  const digits = upper ? HEX_UPPER : HEX_LOWER;
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += (i === 0 ? '' : separator) + digits[b[i]!]!;
+  return s;
 }

@@ -4,7 +4,9 @@
  */
 import type { DeviceScope } from './acpi/dmar.js';
 
-export const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Two lowercase hex digits (more when the value needs them); bytes come from a table, made once. */
+export const hex2 = (n: number) => HEX_BYTE[n] ?? n.toString(16).padStart(2, '0');
 
 /** Inclusive range size, in the largest binary unit that keeps it readable: "12 KiB", "1.5 MiB". */
 export function rangeSize(base: bigint, limit: bigint): string {
@@ -27,6 +29,7 @@ export function byteSize(n: bigint): string {
 /** "00:1c.7 / 00.0": the start bus, then each (device, function) hop of a DMAR device scope path. */
 export function scopePath(s: DeviceScope): string {
   if (s.path.length === 0) return `${hex2(s.startBus)}:(empty path)`;
-  const [first, ...rest] = s.path;
-  return [`${hex2(s.startBus)}:${hex2(first!.device)}.${first!.function}`, ...rest.map((p) => `${hex2(p.device)}.${p.function}`)].join(' / ');
+  let out = `${hex2(s.startBus)}:${hex2(s.path[0]!.device)}.${s.path[0]!.function}`;
+  for (let i = 1; i < s.path.length; i++) out += ` / ${hex2(s.path[i]!.device)}.${s.path[i]!.function}`;
+  return out;
 }

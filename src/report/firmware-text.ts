@@ -135,12 +135,15 @@ function structureLine(s: SmbiosStructure): string[] {
   return [`${h}  type ${s.type}  ${s.name}, ${s.length} bytes`];
 }
 
+/** The types the summary lists (the rest are counted): system, slots, onboard devices, HPE's records. */
+const LISTED_TYPES = new Set([1, 9, 41, 203, 209, 233]);
+
 export function renderSmbios(s: Smbios, onlyType: number | null): string {
   const out: string[] = [];
   const what = { sysfs: 'sysfs', dump: 'dmidecode --dump-bin file', rsmb: 'Windows RSMB blob', table: 'bare structure table', text: 'dmidecode text' }[s.source];
   out.push(`SMBIOS ${s.version ?? '(version unknown)'} from a ${what}, ${s.structures.length} structures`);
   if (s.system) out.push(`System: ${printable(s.system.manufacturer)} ${printable(s.system.productName)}`);
-  const list = onlyType === null ? s.structures.filter((x) => [1, 9, 41, 203, 209, 233].includes(x.type) && !('strings' in x)) : s.structures.filter((x) => x.type === onlyType);
+  const list = onlyType === null ? s.structures.filter((x) => LISTED_TYPES.has(x.type) && !('strings' in x)) : s.structures.filter((x) => x.type === onlyType);
   for (const x of list) out.push(...structureLine(x));
   if (onlyType === null) out.push(`(${s.structures.length - list.length} other structures; --type N shows one type, --json shows all)`);
   return out.join('\n') + '\n';

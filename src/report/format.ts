@@ -26,12 +26,25 @@ export function printable(s: string | null | undefined): string {
 
 /** `--fields`: one line per field, in the layout of `iasl -d`, so the two can be diffed. */
 export function renderFields(lines: FieldLine[]): string {
-  const out: string[] = [];
-  for (const l of lines) {
-    const off = l.offset.toString(16).toUpperCase().padStart(3, '0');
-    const dec = String(l.offset).padStart(4, '0');
-    const len = l.size.toString(16).toUpperCase().padStart(3, '0');
-    out.push(`[${off}h ${dec} ${len}h] ${l.name.padStart(28)} : ${l.value}`);
+  if (lines.length === 0) return '\n';
+  let out = '';
+  for (const l of lines) out += `[${hex3(l.offset)}h ${dec4(l.offset)} ${hex3(l.size)}h] ${paddedName(l.name)} : ${l.value}\n`;
+  return out;
+}
+
+// `--fields` runs for every field of every table: the few offsets, sizes and spec names a
+// table has are formatted once each and remembered.
+const HEX3: string[] = [];
+const DEC4: string[] = [];
+const NAMES = new Map<string, string>();
+const hex3 = (n: number) => (n < 0x1000 ? (HEX3[n] ??= n.toString(16).toUpperCase().padStart(3, '0')) : n.toString(16).toUpperCase());
+const dec4 = (n: number) => (n < 10000 ? (DEC4[n] ??= String(n).padStart(4, '0')) : String(n));
+function paddedName(name: string): string {
+  let padded = NAMES.get(name);
+  if (padded === undefined) {
+    padded = name.padStart(28);
+    // Names come from the spec tables, a bounded set; the bound only guards the cache.
+    if (NAMES.size < 1000) NAMES.set(name, padded);
   }
-  return out.join('\n') + '\n';
+  return padded;
 }

@@ -40,10 +40,11 @@ export function startWatchdog(hangMs: number): Watchdog {
   // The watchdog must never keep a finished test process alive.
   w.unref();
   const enc = new TextEncoder();
+  // Room for the label and its terminating NUL; begin runs once per input, so no copies.
+  const text = label.subarray(0, LABEL_BYTES - 1);
   return {
     begin(name) {
-      label.fill(0);
-      label.set(enc.encode(name).subarray(0, LABEL_BYTES - 1));
+      label[enc.encodeInto(name, text).written] = 0;
       started[0] = Date.now();
       Atomics.store(state, 0, 1);
     },

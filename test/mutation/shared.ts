@@ -64,17 +64,35 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Run one input under the budget and the watchdog. */
+/**
+ * Run one input under the budget and the watchdog. Reading the CPU clock is a system call,
+ * dearer than decoding many of the inputs; the main thread's CPU time never exceeds the wall
+ * time, so only an input over the budget in wall time is run again (inputs are pure) with
+ * its CPU time measured, and that is what the budget judges, as before.
+ */
 export function timed<T>(what: string, f: () => T): T {
   watchdog.begin(what);
-  const t0 = cpuMs();
+  const t0 = performance.now();
   try {
     return f();
   } finally {
     watchdog.end();
-    const ms = cpuMs() - t0;
-    assert.ok(ms <= INPUT_BUDGET_MS, `${what}: took ${ms.toFixed(0)} ms of CPU, over the ${INPUT_BUDGET_MS} ms budget for one input`);
+    if (performance.now() - t0 > INPUT_BUDGET_MS) cpuBudget(what, f);
   }
+}
+
+function cpuBudget(what: string, f: () => unknown): void {
+  watchdog.begin(what);
+  const t0 = cpuMs();
+  try {
+    f();
+  } catch {
+    // The first run's outcome is the one checked; this run is only timed.
+  } finally {
+    watchdog.end();
+  }
+  const ms = cpuMs() - t0;
+  assert.ok(ms <= INPUT_BUDGET_MS, `${what}: took ${ms.toFixed(0)} ms of CPU, over the ${INPUT_BUDGET_MS} ms budget for one input`);
 }
 
 export interface Tally {

@@ -219,47 +219,46 @@ function need(v: ByteView, at: number, length: number, desc: { minLength: number
 
 function readStructure(v: ByteView, at: number, length: number): DmarStructure {
   const typeCode = v.u16(at, 'Remapping Structure.Type');
-  const base = { offset: at, length };
   switch (typeCode) {
     case 0: {
       need(v, at, length, DRHD);
       const f = DRHD.read(v, at, length);
-      return { type: 'DRHD', ...base, flags: f.flags, includePciAll: (f.flags & 1) !== 0, size: f.size, segment: f.segment, registerBase: f.registerBase, scopes: readScopes(v, at + DRHD.minLength, at + length) };
+      return { type: 'DRHD', offset: at, length, flags: f.flags, includePciAll: (f.flags & 1) !== 0, size: f.size, segment: f.segment, registerBase: f.registerBase, scopes: readScopes(v, at + DRHD.minLength, at + length) };
     }
     case 1: {
       need(v, at, length, RMRR);
       const f = RMRR.read(v, at, length);
-      return { type: 'RMRR', ...base, segment: f.segment, base: f.base, limit: f.limit, scopes: readScopes(v, at + RMRR.minLength, at + length) };
+      return { type: 'RMRR', offset: at, length, segment: f.segment, base: f.base, limit: f.limit, scopes: readScopes(v, at + RMRR.minLength, at + length) };
     }
     case 2: {
       need(v, at, length, ATSR);
       const f = ATSR.read(v, at, length);
-      return { type: 'ATSR', ...base, flags: f.flags, allPorts: (f.flags & 1) !== 0, segment: f.segment, scopes: readScopes(v, at + ATSR.minLength, at + length) };
+      return { type: 'ATSR', offset: at, length, flags: f.flags, allPorts: (f.flags & 1) !== 0, segment: f.segment, scopes: readScopes(v, at + ATSR.minLength, at + length) };
     }
     case 3: {
       need(v, at, length, RHSA);
       const f = RHSA.read(v, at, length);
-      return { type: 'RHSA', ...base, registerBase: f.registerBase, proximityDomain: f.proximityDomain };
+      return { type: 'RHSA', offset: at, length, registerBase: f.registerBase, proximityDomain: f.proximityDomain };
     }
     case 4: {
       need(v, at, length, ANDD);
       const f = ANDD.read(v, at, length);
       const objectName = v.ascii(at + ANDD.minLength, length - ANDD.minLength, 'ANDD.ACPI Object Name');
-      return { type: 'ANDD', ...base, deviceNumber: f.deviceNumber, objectName };
+      return { type: 'ANDD', offset: at, length, deviceNumber: f.deviceNumber, objectName };
     }
     case 5: {
       need(v, at, length, SATC);
       const f = SATC.read(v, at, length);
-      return { type: 'SATC', ...base, flags: f.flags, atcRequired: (f.flags & 1) !== 0, segment: f.segment, scopes: readScopes(v, at + SATC.minLength, at + length) };
+      return { type: 'SATC', offset: at, length, flags: f.flags, atcRequired: (f.flags & 1) !== 0, segment: f.segment, scopes: readScopes(v, at + SATC.minLength, at + length) };
     }
     case 6: {
       need(v, at, length, SIDP);
       const f = SIDP.read(v, at, length);
-      return { type: 'SIDP', ...base, segment: f.segment, scopes: readScopes(v, at + SIDP.minLength, at + length) };
+      return { type: 'SIDP', offset: at, length, segment: f.segment, scopes: readScopes(v, at + SIDP.minLength, at + length) };
     }
     default:
       // Newer spec revisions add types; keep the entry so nothing is silently dropped.
-      return { type: 'unknown', ...base, typeCode };
+      return { type: 'unknown', offset: at, length, typeCode };
   }
 }
 
@@ -299,11 +298,13 @@ const BY_TYPE: Record<string, Struct<never>> = { DRHD, RMRR, ATSR, RHSA, ANDD, S
 /** Every field with its offset, spec name and value — the `--fields` view, comparable with `iasl -d`. */
 export function describeDmar(t: AcpiTable, d: Dmar): FieldLine[] {
   const v = t.view;
-  const lines: FieldLine[] = [...ACPI_HEADER.describe(v, 0), ...DMAR_BODY.describe(v, 0)];
+  const lines: FieldLine[] = [];
+  ACPI_HEADER.describeInto(lines, v, 0);
+  DMAR_BODY.describeInto(lines, v, 0);
   for (const s of d.structures) {
-    lines.push(...REMAPPING_HEADER.describe(v, s.offset));
+    REMAPPING_HEADER.describeInto(lines, v, s.offset);
     const desc = s.type === 'unknown' ? undefined : BY_TYPE[s.type];
-    if (desc) lines.push(...desc.describe(v, s.offset, s.length));
+    if (desc) desc.describeInto(lines, v, s.offset, s.length);
     if (s.type === 'ANDD') {
       // The name and its NUL; any padding after it is not part of the field (as iasl shows it).
       const size = Math.min(s.objectName.length + 1, s.length - 8);
@@ -311,7 +312,7 @@ export function describeDmar(t: AcpiTable, d: Dmar): FieldLine[] {
     }
     if ('scopes' in s) {
       for (const sc of s.scopes) {
-        lines.push(...DEVICE_SCOPE.describe(v, sc.offset, sc.length));
+        DEVICE_SCOPE.describeInto(lines, v, sc.offset, sc.length);
         sc.path.forEach((p, i) => {
           lines.push({ offset: sc.offset + 6 + 2 * i, size: 2, name: 'Path', key: 'path', value: `${hex2(p.device)},${hex2(p.function)}` });
         });

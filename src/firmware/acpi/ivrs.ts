@@ -203,22 +203,23 @@ function readEntries(v: ByteView, start: number, end: number): IvhdEntry[] {
     const length = entryLength(v, at, type);
     if (at + length > end) v.fail(at, 'IVHD Device Entry', `type 0x${type.toString(16)} needs ${length} bytes, the IVHD block ends ${end - at} bytes on (runs past its block)`);
     const base = ENTRY_4.read(v, at);
-    const e: IvhdEntry = { offset: at, type, deviceId: base.deviceId, dataSetting: base.dataSetting };
+    // One literal per entry kind, keys in the order the JSON shows them.
+    let e: IvhdEntry;
     if (type === 0x42 || type === 0x43) {
-      e.sourceDeviceId = ENTRY_ALIAS.read(v, at).sourceDeviceId;
+      e = { offset: at, type, deviceId: base.deviceId, dataSetting: base.dataSetting, sourceDeviceId: ENTRY_ALIAS.read(v, at).sourceDeviceId };
     } else if (type === 0x46 || type === 0x47) {
-      e.extendedData = ENTRY_EXTENDED.read(v, at).extendedData;
+      e = { offset: at, type, deviceId: base.deviceId, dataSetting: base.dataSetting, extendedData: ENTRY_EXTENDED.read(v, at).extendedData };
     } else if (type === 0x48) {
       const s = ENTRY_SPECIAL.read(v, at);
-      e.handle = s.handle;
-      e.variety = s.variety;
-      e.deviceId = s.usedDeviceId;
+      // The special entry's requester id is its Used DeviceID, not bytes 1-2.
+      e = { offset: at, type, deviceId: s.usedDeviceId, dataSetting: base.dataSetting, handle: s.handle, variety: s.variety };
     } else if (type === 0xf0) {
       const h = ENTRY_HID.read(v, at);
-      e.hid = hidField(h.hid);
-      e.cid = hidField(h.cid);
-      e.uidFormat = h.uidFormat;
-      e.uid = readUid(v, at + HID_FIXED_LENGTH, h.uidFormat, h.uidLength);
+      const hid = hidField(h.hid);
+      const cid = hidField(h.cid);
+      e = { offset: at, type, deviceId: base.deviceId, dataSetting: base.dataSetting, hid, cid, uidFormat: h.uidFormat, uid: readUid(v, at + HID_FIXED_LENGTH, h.uidFormat, h.uidLength) };
+    } else {
+      e = { offset: at, type, deviceId: base.deviceId, dataSetting: base.dataSetting };
     }
     if (type !== 0x00) entries.push(e); // 00h entries are padding
     at += length;
@@ -296,23 +297,25 @@ export function decodeIvrs(bytes: Uint8Array): Ivrs {
 /** Every field with offset, spec name and value — the `--fields` view. */
 export function describeIvrs(t: AcpiTable, d: Ivrs): FieldLine[] {
   const v = t.view;
-  const lines: FieldLine[] = [...ACPI_HEADER.describe(v, 0), ...IVRS_BODY.describe(v, 0)];
+  const lines: FieldLine[] = [];
+  ACPI_HEADER.describeInto(lines, v, 0);
+  IVRS_BODY.describeInto(lines, v, 0);
   for (const b of d.blocks) {
-    lines.push(...BLOCK_HEADER.describe(v, b.offset));
+    BLOCK_HEADER.describeInto(lines, v, b.offset);
     if (b.kind === 'IVHD') {
-      lines.push(...(b.type === 0x10 ? IVHD_10 : IVHD_11).describe(v, b.offset, b.blockLength));
+      (b.type === 0x10 ? IVHD_10 : IVHD_11).describeInto(lines, v, b.offset, b.blockLength);
       for (const e of b.entries) {
-        lines.push(...ENTRY_4.describe(v, e.offset));
-        if (e.type === 0x42 || e.type === 0x43) lines.push(...ENTRY_ALIAS.describe(v, e.offset));
-        if (e.type === 0x46 || e.type === 0x47) lines.push(...ENTRY_EXTENDED.describe(v, e.offset));
-        if (e.type === 0x48) lines.push(...ENTRY_SPECIAL.describe(v, e.offset));
+        ENTRY_4.describeInto(lines, v, e.offset);
+        if (e.type === 0x42 || e.type === 0x43) ENTRY_ALIAS.describeInto(lines, v, e.offset);
+        if (e.type === 0x46 || e.type === 0x47) ENTRY_EXTENDED.describeInto(lines, v, e.offset);
+        if (e.type === 0x48) ENTRY_SPECIAL.describeInto(lines, v, e.offset);
         if (e.type === 0xf0) {
-          lines.push(...ENTRY_HID.describe(v, e.offset));
+          ENTRY_HID.describeInto(lines, v, e.offset);
           if (e.uid) lines.push({ offset: e.offset + HID_FIXED_LENGTH, size: v.u8(e.offset + 21, 'UID Length'), name: 'UID', key: 'uid', value: JSON.stringify(e.uid) });
         }
       }
     } else if (b.kind === 'IVMD') {
-      lines.push(...IVMD.describe(v, b.offset, b.blockLength));
+      IVMD.describeInto(lines, v, b.offset, b.blockLength);
     }
   }
   return lines;

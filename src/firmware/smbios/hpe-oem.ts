@@ -3,7 +3,7 @@
  * dmidecode keeps vendor records in dmioem.c. Other vendors reuse these type numbers, so
  * the caller decodes them only when type 1 says the system is an HPE server.
  */
-import { hex } from '../bytes.js';
+import { hexBytes } from '../bytes.js';
 import { opt, raw, sref, struct, u16, u8 } from '../struct.js';
 import { HPE_DEVICE_LOCATIONS, HPE_DEVICE_TYPES, nameOf } from './names.js';
 import type { RawStructure } from './table.js';
@@ -133,7 +133,7 @@ export interface HpeNicMac extends Common {
 }
 
 function mac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':');
+  return hexBytes(b, ':', true);
 }
 
 function handleOrNull(h: number | null): number | null {
@@ -143,10 +143,10 @@ function idOrNull(x: number | null, absent: number): number | null {
   return x === null || x === absent ? null : x;
 }
 
-/** The fields every structure has (types.ts has the same; a runtime import would be a cycle). */
-function common(r: RawStructure, name: string): Common {
-  return { type: r.type, handle: r.handle, length: r.length, offset: r.offset, name };
-}
+/*
+ * Results are built in one object literal, the fields every structure has first, in the
+ * order of types.ts (type, handle, length, offset, name), so results of a type share a shape.
+ */
 
 /** Type 203 Flags bit 0: the associated real/physical handle is defined. */
 const T203_REAL_HANDLE_VALID = 0x0001;
@@ -155,13 +155,16 @@ const devOf = (devfn: number) => devfn >> 3;
 const fnOf = (devfn: number) => devfn & 7;
 
 function decodeDeviceCorrelation(r: RawStructure): HpeDeviceCorrelation {
-  const f = T203.read(r.view, 0, r.length, { strings: r.strings });
+  const f = T203.read(r.view, 0, r.length, r);
   const real = f.flags !== null && (f.flags & T203_REAL_HANDLE_VALID) !== 0 ? f.assocRealHandle : null;
   // Segment/bus/devfn exist only in records of 0x28 bytes or more.
   const at = f.devfn === null || f.bus === null ? null : { segment: f.segment, bus: f.bus, devfn: f.devfn };
   return {
-    ...common(r, HPE_TYPE_NAMES[203]!),
     type: 203,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: HPE_TYPE_NAMES[203]!,
     assocDevice: handleOrNull(f.assocDevice),
     assocSmbus: handleOrNull(f.assocSmbus),
     vendorId: idOrNull(f.vendorId, 0xffff),
@@ -206,19 +209,22 @@ function decodePxeNics(r: RawStructure): HpePxeNics {
     const state = n.devfn === 0 && n.bus === 0 ? 'disabled' : n.devfn === 0xff && n.bus === 0xff ? 'not-installed' : 'present';
     nics.push({ state, bus: n.bus, device: devOf(n.devfn), function: fnOf(n.devfn), mac: mac(n.mac) });
   }
-  return { ...common(r, HPE_TYPE_NAMES[209]!), type: 209, nics };
+  return { type: 209, handle: r.handle, length: r.length, offset: r.offset, name: HPE_TYPE_NAMES[209]!, nics };
 }
 
 function decodeVersionIndicator(r: RawStructure): HpeVersionIndicator {
-  const f = T216.read(r.view, 0, r.length, { strings: r.strings });
+  const f = T216.read(r.view, 0, r.length, r);
   return {
-    ...common(r, HPE_TYPE_NAMES[216]!),
     type: 216,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: HPE_TYPE_NAMES[216]!,
     firmwareType: f.firmwareType,
     firmwareName: f.firmwareName,
     firmwareVersion: f.firmwareVersion,
     dataFormat: f.dataFormat,
-    versionData: f.versionData === null ? null : Array.from(f.versionData, (x) => hex(x, 2).slice(2)).join(''),
+    versionData: f.versionData === null ? null : hexBytes(f.versionData),
     uniqueId: f.uniqueId,
   };
 }
@@ -227,11 +233,14 @@ function decodeVersionIndicator(r: RawStructure): HpeVersionIndicator {
 const T233_PORT_NUMBER_AFTER = 0x28;
 
 function decodeNicMac(r: RawStructure): HpeNicMac {
-  const f = T233.read(r.view, 0, r.length, { strings: r.strings });
+  const f = T233.read(r.view, 0, r.length, r);
   const known = f.devfn !== null && f.bus !== null;
   return {
-    ...common(r, HPE_TYPE_NAMES[233]!),
     type: 233,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: HPE_TYPE_NAMES[233]!,
     segment: known ? f.segment : null,
     bus: f.devfn === null ? null : f.bus,
     device: known ? devOf(f.devfn!) : null,

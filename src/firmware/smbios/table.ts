@@ -40,6 +40,10 @@ export const SMBIOS_TABLE_MAX_BYTES = 1024 * 1024;
  */
 export function walkStructures(table: Uint8Array, maxCount: number | null = null): RawStructure[] {
   const v = new ByteView(table, LABEL);
+  // Strings are read as latin1 (one byte, one character), by Buffer's native decoder.
+  const text = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
+  // A string set must end below both the table's end and the size limit; the limit is reported when it is the nearer.
+  const stringLimit = Math.min(table.length, SMBIOS_TABLE_MAX_BYTES);
   const out: RawStructure[] = [];
   let at = 0;
   while (at + 4 <= table.length && (maxCount === null || out.length < maxCount)) {
@@ -51,36 +55,30 @@ export function walkStructures(table: Uint8Array, maxCount: number | null = null
     if (length < 4) v.fail(at + 1, 'Structure Header.Length', `is ${length}, less than the 4-byte header (type ${type}, handle 0x${handle.toString(16).padStart(4, '0')})`);
     if (at + length > table.length) v.fail(at + 1, 'Structure Header.Length', `is ${length}: the formatted area of type ${type} runs past the end of the table`);
     const formatted = v.sub(at, length, 'Formatted Area');
-    // String set: from the end of the formatted area to the double NUL.
-    let p = at + length;
+    // String set: from the end of the formatted area to the double NUL, one NUL-ended string at a time.
     const strings: string[] = [];
-    let start = p;
+    let start = at + length;
+    let p: number;
     for (;;) {
-      if (p >= SMBIOS_TABLE_MAX_BYTES) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set runs past ${SMBIOS_TABLE_MAX_BYTES} bytes: refused`);
-      if (p >= table.length) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set is not terminated by a double NUL before the end of the table`);
-      if (table[p] === 0) {
-        if (p === start) {
-          // An empty string ends the set. With no strings at all the set is "\0\0".
-          p += strings.length === 0 ? 2 : 1;
-          if (strings.length === 0 && (p > table.length || table[p - 1] !== 0)) {
-            v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: empty string set lacks its second NUL`);
-          }
-          break;
-        }
-        strings.push(latin1(table, start, p));
-        start = p + 1;
+      const nul = table.indexOf(0, start);
+      if (nul < 0 || nul >= stringLimit) {
+        if (stringLimit === SMBIOS_TABLE_MAX_BYTES) v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set runs past ${SMBIOS_TABLE_MAX_BYTES} bytes: refused`);
+        v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: string set is not terminated by a double NUL before the end of the table`);
       }
-      p++;
+      if (nul === start) {
+        // An empty string ends the set. With no strings at all the set is "\0\0".
+        p = nul + (strings.length === 0 ? 2 : 1);
+        if (strings.length === 0 && (p > table.length || table[p - 1] !== 0)) {
+          v.fail(at + length, 'String Set', `type ${type} at offset 0x${at.toString(16)}: empty string set lacks its second NUL`);
+        }
+        break;
+      }
+      strings.push(text.toString('latin1', start, nul));
+      start = nul + 1;
     }
     out.push({ offset: at, type, length, handle, view: formatted, strings });
     at = p;
     if (type === END_OF_TABLE) break;
   }
   return out;
-}
-
-function latin1(b: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!);
-  return s;
 }

@@ -4,7 +4,7 @@
  * dmioem.c. Every field past the structure's own length reads as null: older SMBIOS
  * versions have shorter structures, and firmware truncates.
  */
-import { opt, raw, sref, struct, u16, u64, u8, type ReadContext } from '../struct.js';
+import { opt, raw, sref, struct, u16, u64, u8 } from '../struct.js';
 import { decodeHpeOem, type HpeDeviceCorrelation, type HpeNicMac, type HpePxeNics, type HpeVersionIndicator } from './hpe-oem.js';
 import {
   ONBOARD_TYPES,
@@ -254,18 +254,21 @@ function bits(value: number | null, names: string[]): string[] {
   return names.filter((_, i) => (value & (1 << i)) !== 0);
 }
 
-/** The fields every structure has, in the order the JSON shows them. */
-function common(r: RawStructure, name: string): Common {
-  return { type: r.type, handle: r.handle, length: r.length, offset: r.offset, name };
-}
-
-const readContext = (r: RawStructure): ReadContext => ({ strings: r.strings });
+/*
+ * Every decoder below builds its result in one object literal, the fields every structure has
+ * first (type, handle, length, offset, name: the order the JSON shows them): results of a type
+ * then share one shape, which decoding and JSON rendering of thousands of structures rely on.
+ * The RawStructure is the read context: its `strings` is what string fields index.
+ */
 
 function decodeBiosInformation(r: RawStructure): BiosInformation {
-  const f = T0.read(r.view, 0, r.length, readContext(r));
+  const f = T0.read(r.view, 0, r.length, r);
   return {
-    ...common(r, TYPE_NAMES[0]!),
     type: 0,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: TYPE_NAMES[0]!,
     vendor: f.vendor,
     version: f.version,
     releaseDate: f.releaseDate,
@@ -278,10 +281,13 @@ function decodeBiosInformation(r: RawStructure): BiosInformation {
 }
 
 function decodeSystemInformation(r: RawStructure, ctx: DecodeContext): SystemInformation {
-  const f = T1.read(r.view, 0, r.length, readContext(r));
+  const f = T1.read(r.view, 0, r.length, r);
   return {
-    ...common(r, TYPE_NAMES[1]!),
     type: 1,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: TYPE_NAMES[1]!,
     manufacturer: f.manufacturer,
     productName: f.productName,
     version: f.version,
@@ -297,14 +303,17 @@ function decodeSystemInformation(r: RawStructure, ctx: DecodeContext): SystemInf
 const T2_HANDLES_AT = 0x0f;
 
 function decodeBaseboardInformation(r: RawStructure): BaseboardInformation {
-  const f = T2.read(r.view, 0, r.length, readContext(r));
+  const f = T2.read(r.view, 0, r.length, r);
   const containedHandles: number[] = [];
   for (let i = 0; f.containedCount !== null && i < f.containedCount && T2_HANDLES_AT + 2 * i + 2 <= r.length; i++) {
     containedHandles.push(r.view.u16(T2_HANDLES_AT + 2 * i, 'Type 2.Contained Object Handles'));
   }
   return {
-    ...common(r, TYPE_NAMES[2]!),
     type: 2,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: TYPE_NAMES[2]!,
     manufacturer: f.manufacturer,
     product: f.product,
     version: f.version,
@@ -325,7 +334,7 @@ const T9_PEER_SIZE = 5;
 function decodeSystemSlot(r: RawStructure): SystemSlot {
   const v = r.view;
   const L = r.length;
-  const f = T9.read(v, 0, L, readContext(r));
+  const f = T9.read(v, 0, L, r);
   const peers: SlotPeer[] = [];
   const count = f.peerGroupCount ?? 0;
   let p = T9_PEERS_AT;
@@ -337,8 +346,11 @@ function decodeSystemSlot(r: RawStructure): SystemSlot {
   const tail = T9_TAIL.read(v, tailAt, Math.max(0, L - tailAt));
   const a = busAddress(f.segment, f.bus, f.devfn);
   return {
-    ...common(r, TYPE_NAMES[9]!),
     type: 9,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: TYPE_NAMES[9]!,
     designation: f.designation,
     slotType: f.slotType === null ? null : nameOf(SLOT_TYPES, f.slotType),
     slotTypeCode: f.slotType,
@@ -367,11 +379,14 @@ const ONBOARD_ENABLED = 0x80;
 const ONBOARD_TYPE_MASK = 0x7f;
 
 function decodeOnboardDevice(r: RawStructure): OnboardDevice {
-  const f = T41.read(r.view, 0, r.length, readContext(r));
+  const f = T41.read(r.view, 0, r.length, r);
   const a = busAddress(f.segment, f.bus, f.devfn);
   return {
-    ...common(r, TYPE_NAMES[41]!),
     type: 41,
+    handle: r.handle,
+    length: r.length,
+    offset: r.offset,
+    name: TYPE_NAMES[41]!,
     referenceDesignation: f.referenceDesignation,
     deviceType: f.deviceType === null ? null : nameOf(ONBOARD_TYPES, f.deviceType & ONBOARD_TYPE_MASK),
     deviceTypeCode: f.deviceType === null ? null : f.deviceType & ONBOARD_TYPE_MASK,
@@ -398,5 +413,6 @@ export function decodeStructure(r: RawStructure, ctx: DecodeContext): SmbiosStru
   if (standard) return standard(r, ctx);
   const oem = ctx.hpeOem ? decodeHpeOem(r) : null;
   if (oem) return oem;
-  return { ...common(r, TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type')), strings: r.strings };
+  const name = TYPE_NAMES[r.type] ?? (r.type >= 128 ? 'OEM-specific Type' : 'Unknown Type');
+  return { type: r.type, handle: r.handle, length: r.length, offset: r.offset, name, strings: r.strings };
 }

@@ -151,9 +151,9 @@ export class Struct<S extends Record<string, Field<unknown>>> {
    * Decode the structure at `at`. `length` is the structure's own length field when it
    * has one: optional fields past it read as null; required fields past it are an error.
    */
-  readonly read: Reader<S>;
+  read: Reader<S>;
   /** Append the fields present in one instance, with absolute offsets, for `--fields` output. */
-  readonly describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
+  describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
 
   constructor(
     readonly label: string,
@@ -164,10 +164,23 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     this.minLength = min;
     // Decoding is hot: resolve names once, not on every read.
     this.entries = Object.entries(fields).map(([k, f]) => [k, f, `${label}.${f.name}`]);
+    // Compiled on first use, not when the module loads: a command touches a few of the dozens of
+    // descriptions, and generating all of them was a few ms of every start.
+    this.read = (v, at, length, ctx) => this.compile().read(v, at, length, ctx);
+    this.describeInto = (lines, v, at, length, ctx) => this.compile().describeInto(lines, v, at, length, ctx);
+  }
+
+  /** Generates the reader and describer (compileStruct) and puts them in place of the stubs. */
+  private compile(): { read: Reader<S>; describeInto: Struct<S>['describeInto'] } {
+    // Once, even when a stub was kept elsewhere before the first call.
+    if (this.compiled) return this.compiled;
     const compiled = compileStruct<S>(this.entries);
     this.read = compiled?.read ?? ((v, at, length, ctx) => this.walk(v, at, length, ctx));
     this.describeInto = compiled?.describeInto ?? ((lines, v, at, length, ctx) => this.walkDescribe(lines, v, at, length, ctx));
+    this.compiled = { read: this.read, describeInto: this.describeInto };
+    return this.compiled;
   }
+  private compiled: { read: Reader<S>; describeInto: Struct<S>['describeInto'] } | undefined;
 
   /** The same decoding as `read`, by walking the table: what runs where code generation is refused. */
   walk(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): Decoded<S> {

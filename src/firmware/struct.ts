@@ -143,6 +143,18 @@ function compileStruct<S extends Record<string, Field<unknown>>>(entries: Readon
   }
 }
 
+/** Reads (or --fields describes) of one structure description before it is compiled. */
+let compileAfterUses = 1000;
+
+/**
+ * Compile every structure description after `uses` uses from now on (0: at its first use).
+ * For tests, which hold both ways of decoding against the same oracles, and for batch tools
+ * that know they will decode many tables.
+ */
+export function compileStructsAfter(uses: number): void {
+  compileAfterUses = uses;
+}
+
 export class Struct<S extends Record<string, Field<unknown>>> {
   /** Bytes needed for every non-optional field. */
   readonly minLength: number;
@@ -151,9 +163,11 @@ export class Struct<S extends Record<string, Field<unknown>>> {
    * Decode the structure at `at`. `length` is the structure's own length field when it
    * has one: optional fields past it read as null; required fields past it are an error.
    */
-  readonly read: Reader<S>;
+  read: Reader<S>;
   /** Append the fields present in one instance, with absolute offsets, for `--fields` output. */
-  readonly describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
+  describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
+  /** Uses so far, until compiled. */
+  private uses = 0;
 
   constructor(
     readonly label: string,
@@ -164,6 +178,21 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     this.minLength = min;
     // Decoding is hot: resolve names once, not on every read.
     this.entries = Object.entries(fields).map(([k, f]) => [k, f, `${label}.${f.name}`]);
+    // A structure is compiled once it proves hot. Compiling one costs a fraction of a
+    // millisecond in a fresh process, more than walking its table the few times a command
+    // decoding one table needs (survey, `dmar` of a host); batch work reaches the threshold
+    // within a few dozen tables.
+    this.read = (v, at, length, ctx) => {
+      if (++this.uses > compileAfterUses) this.compile();
+      return this.walk(v, at, length, ctx);
+    };
+    this.describeInto = (lines, v, at, length, ctx) => {
+      if (++this.uses > compileAfterUses) this.compile();
+      this.walkDescribe(lines, v, at, length, ctx);
+    };
+  }
+
+  private compile(): void {
     const compiled = compileStruct<S>(this.entries);
     this.read = compiled?.read ?? ((v, at, length, ctx) => this.walk(v, at, length, ctx));
     this.describeInto = compiled?.describeInto ?? ((lines, v, at, length, ctx) => this.walkDescribe(lines, v, at, length, ctx));

@@ -102,9 +102,9 @@ interface Compiled<S extends Record<string, Field<unknown>>> {
 }
 
 /**
- * The reader (and `--fields` describer) of one structure description, generated once when
- * the module loads: one object literal with every key, each field read by its own ByteView
- * call in table order. Decoding is the hot path of every firmware command (and of the
+ * The reader (and `--fields` describer) of one structure description, generated once, when
+ * the description proves hot: one object literal with every key, each field read by its own
+ * ByteView call in table order, errors and nulls exactly as the walk gives them. Decoding is the hot path of every firmware command (and of the
  * mutation suites); a generic loop over the table paid a closure call and a keyed store per
  * field, and built each result key by key. Only our own tables go into the source: keys as
  * JSON strings, offsets and sizes as integers; names and show functions are passed in and
@@ -198,7 +198,7 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     this.describeInto = compiled?.describeInto ?? ((lines, v, at, length, ctx) => this.walkDescribe(lines, v, at, length, ctx));
   }
 
-  /** The same decoding as `read`, by walking the table: what runs where code generation is refused. */
+  /** The same decoding as `read`, by walking the table: what runs until compiled, and where code generation is refused. */
   walk(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): Decoded<S> {
     const out: Record<string, unknown> = {};
     for (const [key, f, full] of this.entries) {

@@ -102,9 +102,9 @@ interface Compiled<S extends Record<string, Field<unknown>>> {
 }
 
 /**
- * The reader (and `--fields` describer) of one structure description, generated once when
- * the module loads: one object literal with every key, each field read by its own ByteView
- * call in table order. Decoding is the hot path of every firmware command (and of the
+ * The reader (and `--fields` describer) of one structure description, generated once, when
+ * the description proves hot: one object literal with every key, each field read by its own
+ * ByteView call in table order, errors and nulls exactly as the walk gives them. Decoding is the hot path of every firmware command (and of the
  * mutation suites); a generic loop over the table paid a closure call and a keyed store per
  * field, and built each result key by key. Only our own tables go into the source: keys as
  * JSON strings, offsets and sizes as integers; names and show functions are passed in and
@@ -143,6 +143,18 @@ function compileStruct<S extends Record<string, Field<unknown>>>(entries: Readon
   }
 }
 
+/** Reads (or --fields describes) of one structure description before it is compiled. */
+let compileAfterUses = 1000;
+
+/**
+ * Compile every structure description after `uses` uses from now on (0: at its first use).
+ * For tests, which hold both ways of decoding against the same oracles, and for batch tools
+ * that know they will decode many tables.
+ */
+export function compileStructsAfter(uses: number): void {
+  compileAfterUses = uses;
+}
+
 export class Struct<S extends Record<string, Field<unknown>>> {
   /** Bytes needed for every non-optional field. */
   readonly minLength: number;
@@ -154,6 +166,8 @@ export class Struct<S extends Record<string, Field<unknown>>> {
   read: Reader<S>;
   /** Append the fields present in one instance, with absolute offsets, for `--fields` output. */
   describeInto: (lines: FieldLine[], v: ByteView, at: number, length?: number, ctx?: ReadContext) => void;
+  /** Uses so far, until compiled. */
+  private uses = 0;
 
   constructor(
     readonly label: string,
@@ -164,25 +178,31 @@ export class Struct<S extends Record<string, Field<unknown>>> {
     this.minLength = min;
     // Decoding is hot: resolve names once, not on every read.
     this.entries = Object.entries(fields).map(([k, f]) => [k, f, `${label}.${f.name}`]);
-    // Compiled on first use, not when the module loads: a command touches a few of the dozens of
-    // descriptions, and generating all of them was a few ms of every start.
-    this.read = (v, at, length, ctx) => this.compile().read(v, at, length, ctx);
-    this.describeInto = (lines, v, at, length, ctx) => this.compile().describeInto(lines, v, at, length, ctx);
+    // A structure is compiled once it proves hot. Compiling one costs a fraction of a
+    // millisecond in a fresh process, more than walking its table the few times a command
+    // decoding one table needs (survey, `dmar` of a host); batch work reaches the threshold
+    // within a few dozen tables.
+    this.read = (v, at, length, ctx) => {
+      if (++this.uses > compileAfterUses) this.compile();
+      return this.walk(v, at, length, ctx);
+    };
+    this.describeInto = (lines, v, at, length, ctx) => {
+      if (++this.uses > compileAfterUses) this.compile();
+      this.walkDescribe(lines, v, at, length, ctx);
+    };
   }
 
-  /** Generates the reader and describer (compileStruct) and puts them in place of the stubs. */
-  private compile(): { read: Reader<S>; describeInto: Struct<S>['describeInto'] } {
-    // Once, even when a stub was kept elsewhere before the first call.
-    if (this.compiled) return this.compiled;
+  private compile(): void {
+    // Once, even when a stub kept elsewhere is still called.
+    if (this.compiled) return;
+    this.compiled = true;
     const compiled = compileStruct<S>(this.entries);
     this.read = compiled?.read ?? ((v, at, length, ctx) => this.walk(v, at, length, ctx));
     this.describeInto = compiled?.describeInto ?? ((lines, v, at, length, ctx) => this.walkDescribe(lines, v, at, length, ctx));
-    this.compiled = { read: this.read, describeInto: this.describeInto };
-    return this.compiled;
   }
-  private compiled: { read: Reader<S>; describeInto: Struct<S>['describeInto'] } | undefined;
+  private compiled = false;
 
-  /** The same decoding as `read`, by walking the table: what runs where code generation is refused. */
+  /** The same decoding as `read`, by walking the table: what runs until compiled, and where code generation is refused. */
   walk(v: ByteView, at: number, length = Infinity, ctx?: ReadContext): Decoded<S> {
     const out: Record<string, unknown> = {};
     for (const [key, f, full] of this.entries) {

@@ -6,9 +6,10 @@
  * (every truncation, random bit flips and byte smears, corrupted length fields),
  * decoding either succeeds — and then JSON, text and --fields rendering succeed too —
  * or throws a DecodeError naming table, offset and field. Nothing else is thrown and
- * nothing hangs: each input has a budget of INPUT_BUDGET_MS of CPU time, measured around
- * the decode (node:test timeouts cannot stop synchronous code), and a watchdog thread kills
- * the process, naming the input, if one never returns. Seeded, so a failure reproduces.
+ * nothing hangs: each input has a budget of INPUT_BUDGET_MS of CPU time (judged on a timed
+ * second run of any input over it in wall time; node:test timeouts cannot stop synchronous
+ * code), and a watchdog thread kills the process, naming the input, if one never returns.
+ * Seeded, so a failure reproduces.
  */
 import assert from 'node:assert/strict';
 import { DecodeError } from '../../src/firmware/errors.js';

@@ -63,9 +63,11 @@ export function parseAcpiTable(bytes: Uint8Array, expect?: string): AcpiTable {
   }
   const table = bytes.subarray(0, header.length);
   let sum = 0;
-  for (const b of table) sum = (sum + b) & 0xff;
+  for (let i = 0; i < table.length; i++) sum = (sum + table[i]!) & 0xff;
+  const h = header;
   return {
-    header: { ...header, oemId: header.oemId.trimEnd(), oemTableId: header.oemTableId.trimEnd() },
+    // One literal, keys in the header's order: the OEM fields without their trailing blanks.
+    header: { signature: h.signature, length: h.length, revision: h.revision, checksum: h.checksum, oemId: h.oemId.trimEnd(), oemTableId: h.oemTableId.trimEnd(), oemRevision: h.oemRevision, creatorId: h.creatorId, creatorRevision: h.creatorRevision },
     checksumOk: sum === 0,
     view: new ByteView(table, header.signature.length === 4 ? header.signature : label),
   };

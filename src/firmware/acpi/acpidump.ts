@@ -25,6 +25,11 @@ const HEX_LINE = /^\s*([0-9A-Fa-f]{4,8}):((?: [0-9A-Fa-f]{2}){1,16})(?:\s|$)/;
 
 const LABEL = 'acpidump text';
 
+/** A hex digit's value (HEX_LINE has checked it is one). */
+function hexValue(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+}
+
 export function parseAcpidumpText(text: string): TextTable[] {
   const tables: TextTable[] = [];
   let cur: { sigHint: string; address?: bigint; line: number; chunks: number[]; expected?: number } | null = null;
@@ -46,13 +51,14 @@ export function parseAcpidumpText(text: string): TextTable[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
-    let m = ACPIDUMP_HEADER.exec(line);
+    // Each pattern only where its fixed text is: a dump is mostly hex lines.
+    let m = line.includes(' @ 0x') ? ACPIDUMP_HEADER.exec(line) : null;
     if (m) {
       finish();
       cur = { sigHint: m[1]!, address: BigInt('0x' + m[2]!), line: lineNo, chunks: [] };
       continue;
     }
-    m = RAW_DATA_HEADER.exec(line);
+    m = line.includes('Raw Table Data') ? RAW_DATA_HEADER.exec(line) : null;
     if (m) {
       finish();
       cur = { sigHint: '????', line: lineNo, chunks: [], expected: Number(m[1]) };
@@ -71,7 +77,9 @@ export function parseAcpidumpText(text: string): TextTable[] {
           'line',
         );
       }
-      for (const h of m[2]!.trim().split(' ')) cur.chunks.push(parseInt(h, 16));
+      // " xx xx …": the pattern matched exactly that, so each byte's digits are at 1 and 2 of three.
+      const hex = m[2]!;
+      for (let k = 1; k < hex.length; k += 3) cur.chunks.push((hexValue(hex.charCodeAt(k)) << 4) | hexValue(hex.charCodeAt(k + 1)));
       continue;
     }
     // Anything else (blank lines, disassembly, headings) ends nothing: acpidump puts a

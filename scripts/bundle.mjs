@@ -94,6 +94,10 @@ const outputs = [
 for (const o of outputs) {
   const r = await build({ ...common, ...o });
   const bytes = Object.values(r.metafile.outputs)[0].bytes;
+  // The launcher reads the CommonJS build as Latin-1 (src/cli/launch.ts): esbuild escapes
+  // everything else, and a byte above 0x7f would mean that no longer holds.
+  const nonAscii = readFileSync(o.outfile).findIndex((b) => b > 0x7f);
+  if (nonAscii >= 0) throw new Error(`${o.outfile}: byte ${nonAscii} is not ASCII`);
   process.stdout.write(`${relative(process.cwd(), o.outfile)}: ${bytes} bytes (${nodeTarget})\n`);
 }
 // The code cache, trained in a process of its own (the commands write to its standard output).

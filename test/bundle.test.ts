@@ -155,6 +155,11 @@ describe('the bundle (npm run bundle)', () => {
       assert.deepEqual(proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]), want, 'cache of another build');
       rmSync(join(other, 'assignable-cli.cjs.cache'));
       assert.deepEqual(proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]), want, 'no cache');
+      // A copy without its build (a broken install): one line naming the file, exit 3.
+      rmSync(join(other, 'assignable-cli.cjs'));
+      const broken = proc(process.execPath, [join(other, 'assignable.cjs'), 'survey', ...SOURCES]);
+      assert.equal(broken.code, 3);
+      assert.match(broken.err, /^assignable: cannot read its program file: ENOENT[^\n]*assignable-cli\.cjs'?\n$/);
     } finally {
       rmSync(other, { recursive: true, force: true });
     }

@@ -14,6 +14,7 @@ import { Script } from 'node:vm';
 import { answerVersion } from './version-answer.js';
 import { LAUNCHED } from './launched.js';
 import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
+import { EXIT } from './exit.js';
 
 /**
  * V8 doubles the young generation each time most of it survives a collection — and nearly all
@@ -21,8 +22,9 @@ import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
  * only grows the peak memory (8 MB of semi-spaces for a survey of a 137-function host, 2 MB
  * without) and saves no time, up to the 4096-function hosts measured. `fleet` is the exception:
  * thousands of short-lived hosts, where a fixed young generation cost about a tenth more CPU
- * over 2,000 captures, so it (and its worker threads) keeps V8's default. Set before the build is compiled, in training too:
- * the code cache records V8's flags, so fleet compiles without it (once per process).
+ * over 2,000 captures, so it (and its worker threads) keeps V8's default. Set before the build
+ * is compiled, in training too: the code cache records V8's flags, so fleet compiles without it
+ * (once per process).
  */
 const FIRST_ARG = process.argv[2];
 if (FIRST_ARG !== 'fleet' && FIRST_ARG !== FLEET_WORKER_ARG) setFlagsFromString('--semi-space-growth-factor=1');
@@ -64,5 +66,17 @@ export function loadBuild(dir: string): Loaded {
 // Run as the program (or a fleet worker thread), not when `npm run bundle` loads it to train the cache.
 if (require.main === module) {
   const args = process.argv.slice(2);
-  if (!answerVersion(args)) void loadBuild(__dirname).start(args);
+  if (!answerVersion(args)) {
+    let loaded: Loaded | undefined;
+    try {
+      loaded = loadBuild(__dirname);
+    } catch (e) {
+      // A package missing its build (a partial copy, a broken install) is the environment's
+      // fault and says which file; anything else in loading it is ours (README exit statuses).
+      const io = (e as NodeJS.ErrnoException).code !== undefined && (e as NodeJS.ErrnoException).syscall !== undefined;
+      process.stderr.write(io ? `assignable: cannot read its program file: ${(e as Error).message}\n` : `assignable: internal error: ${(e as Error).message}\n`);
+      process.exitCode = io ? EXIT.ENVIRONMENT : EXIT.INTERNAL;
+    }
+    if (loaded) void loaded.start(args);
+  }
 }

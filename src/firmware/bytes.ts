@@ -94,6 +94,23 @@ const ZEROS = Array.from({ length: 17 }, (_, n) => '0'.repeat(n));
 const HEX_LOWER = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_UPPER = HEX_LOWER.map((h) => h.toUpperCase());
 
+/** Two lowercase hex digits (more when the value needs them); bytes come from a table, made once. */
+export const hex2 = (n: number): string => HEX_LOWER[n] ?? n.toString(16).padStart(2, '0');
+
+/** Hex digit values by character code, -1 for anything else: either case, and a–f only. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+const LOWER_HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let d = 0; d < 16; d++) {
+  const lower = d.toString(16).charCodeAt(0);
+  HEX_DIGIT[lower] = LOWER_HEX_DIGIT[lower] = d;
+  HEX_DIGIT[d.toString(16).toUpperCase().charCodeAt(0)] = d;
+}
+
+/** The value of the hex digit with this character code (0–9, a–f, A–F), or -1. */
+export const hexDigitValue = (c: number): number => (c >= 0 && c < 128 ? HEX_DIGIT[c]! : -1);
+/** The same for lower-case digits only (what lspci and pci.ids write; "A" there is not a digit), or -1. */
+export const lowerHexDigitValue = (c: number): number => (c >= 0 && c < 128 ? LOWER_HEX_DIGIT[c]! : -1);
+
 /** Bytes as two-digit hex, joined by `separator`: "001b21", "00:1B:21" (upper case for MACs). */
 export function hexBytes(b: Uint8Array, separator = '', upper = false): string {
   const digits = upper ? HEX_UPPER : HEX_LOWER;

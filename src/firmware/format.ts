@@ -4,9 +4,10 @@
  */
 import type { DeviceScope } from './acpi/dmar.js';
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-/** Two lowercase hex digits (more when the value needs them); bytes come from a table, made once. */
-export const hex2 = (n: number) => HEX_BYTE[n] ?? n.toString(16).padStart(2, '0');
+import { hex2 } from './bytes.js';
+
+/** Two lowercase hex digits (more when the value needs them). */
+export { hex2 };
 
 /** Inclusive range size, in the largest binary unit that keeps it readable: "12 KiB", "1.5 MiB". */
 export function rangeSize(base: bigint, limit: bigint): string {

@@ -6,6 +6,7 @@
  * of vendors; decoding the 1.3 MB file (a two-byte string, since some names are not ASCII) and
  * scanning its 40,000 lines, or even Intel's sixth of them, cost more than the rest of its work.
  */
+import { lowerHexDigitValue } from '../firmware/bytes.js';
 import type { NameLookup } from './build.js';
 
 interface Vendor {
@@ -50,14 +51,13 @@ function vendorAt(ids: Buffer, at: number, end: number): Vendor {
   return { name: ids.toString('utf8', at + 4, eol).trim(), start: eol, end: nextVendorLine(ids, eol, end), devices: new Map() };
 }
 
-const hexValue = (b: number | undefined) => (b === undefined ? -1 : b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : -1);
 
 /** The ID of the device line starting after the LF at `lf` ("\tdddd  Name"), or -1 for any other line. */
 function deviceIdAt(ids: Buffer, lf: number): number {
   if (ids[lf + 1] !== TAB || ids[lf + 6] !== SPACE || ids[lf + 7] !== SPACE) return -1;
   let id = 0;
   for (let k = 2; k < 6; k++) {
-    const h = hexValue(ids[lf + k]);
+    const h = lowerHexDigitValue(ids[lf + k] ?? -1);
     if (h < 0) return -1;
     id = (id << 4) | h;
   }

@@ -1,3 +1,4 @@
+import { hexDigitValue } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import { checkLineLengths, describeText, isTextInput, normaliseLineEnds } from '../text.js';
 
@@ -25,10 +26,6 @@ const HEX_LINE = /^\s*([0-9A-Fa-f]{4,8}):((?: [0-9A-Fa-f]{2}){1,16})(?:\s|$)/;
 
 const LABEL = 'acpidump text';
 
-/** A hex digit's value (HEX_LINE has checked it is one). */
-function hexValue(c: number): number {
-  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
-}
 
 export function parseAcpidumpText(text: string): TextTable[] {
   const tables: TextTable[] = [];
@@ -79,7 +76,7 @@ export function parseAcpidumpText(text: string): TextTable[] {
       }
       // " xx xx …": the pattern matched exactly that, so each byte's digits are at 1 and 2 of three.
       const hex = m[2]!;
-      for (let k = 1; k < hex.length; k += 3) cur.chunks.push((hexValue(hex.charCodeAt(k)) << 4) | hexValue(hex.charCodeAt(k + 1)));
+      for (let k = 1; k < hex.length; k += 3) cur.chunks.push((hexDigitValue(hex.charCodeAt(k)) << 4) | hexDigitValue(hex.charCodeAt(k + 1)));
       continue;
     }
     // Anything else (blank lines, disassembly, headings) ends nothing: acpidump puts a

@@ -4,6 +4,7 @@
  * record of what the text says; when hex lines are present their bytes are kept too.
  * `configFromLspci` turns lspci's words into the same PciConfig the byte decoder makes.
  */
+import { lowerHexDigitValue } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import { checkLineLengths, dedent, describeText, normaliseLineEnds } from '../text.js';
 import { isIommuListing, parseIommuListing } from './iommu-listing.js';
@@ -150,11 +151,6 @@ function parseRegion(index: number, text: string): LspciRegion {
   };
 }
 
-/** Hex digit values by character code (lower case, as lspci writes them), -1 for anything else. */
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let d = 0; d < 10; d++) HEX_VALUE[0x30 + d] = d;
-for (let d = 0; d < 6; d++) HEX_VALUE[0x61 + d] = 10 + d;
-const hexDigit = (c: number): number => (c < 128 ? HEX_VALUE[c]! : -1);
 
 /**
  * A config-space hex line "xx: b0 b1 … b15" (or "xxx:" past 0xff), parsed by hand: a 4 KiB
@@ -169,17 +165,16 @@ function hexLine(text: string, start: number, end: number, out: Uint8Array): num
   if (colon < 0) return -1;
   let offset = 0;
   for (let i = 0; i < colon; i++) {
-    const d = hexDigit(text.charCodeAt(start + i));
+    const d = lowerHexDigitValue(text.charCodeAt(start + i));
     if (d < 0) return -1;
     offset = offset * 16 + d;
   }
   let count = 0;
   let p = start + colon + 1;
   while (p + 2 < end && text.charCodeAt(p) === 0x20 && count < 16) {
-    const h = text.charCodeAt(p + 1);
-    const l = text.charCodeAt(p + 2);
-    const hi = h < 128 ? HEX_VALUE[h]! : -1;
-    const lo = l < 128 ? HEX_VALUE[l]! : -1;
+    // Lower case, as lspci writes them.
+    const hi = lowerHexDigitValue(text.charCodeAt(p + 1));
+    const lo = lowerHexDigitValue(text.charCodeAt(p + 2));
     if (hi < 0 || lo < 0) break;
     if (offset + count < out.length) out[offset + count] = (hi << 4) | lo;
     count++;

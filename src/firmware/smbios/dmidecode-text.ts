@@ -5,7 +5,7 @@
  * "Strings:") are rebuilt as bytes and go through the binary decoder, which is how HPE
  * OEM records of older dmidecode versions still yield slot and device data.
  */
-import { ByteView } from '../bytes.js';
+import { ByteView, hexDigitValue } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import { checkLineLengths, dedent, describeText, normaliseLineEnds } from '../text.js';
 import { isHpeServer, type Smbios } from './index.js';
@@ -352,14 +352,6 @@ interface Common {
 /** One character of white space, as \s counts it. */
 const WHITE = /\s/;
 
-/** A hex digit's value (either case), -1 for anything else. */
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
 export function rawFromHexBlock(b: TextBlock): RawStructure | null {
   const hexLines = b.lists.get('Header and Data');
   if (!hexLines || hexLines.length === 0) return null;
@@ -377,8 +369,8 @@ export function rawFromHexBlock(b: TextBlock): RawStructure | null {
       }
       let j = i + 1;
       while (j < n && !WHITE.test(l[j]!)) j++;
-      const hi = j - i === 2 ? hexValue(l.charCodeAt(i)) : -1;
-      const lo = hi < 0 ? -1 : hexValue(l.charCodeAt(i + 1));
+      const hi = j - i === 2 ? hexDigitValue(l.charCodeAt(i)) : -1;
+      const lo = hi < 0 ? -1 : hexDigitValue(l.charCodeAt(i + 1));
       if (lo < 0) throw new DecodeError(LABEL, b.line, 'Header and Data', `"${l.slice(i, j)}" is not a hex byte`, 'line');
       bytes.push((hi << 4) | lo);
       i = j;

@@ -15,6 +15,7 @@ import { answerVersion } from './version-answer.js';
 import { LAUNCHED } from './launched.js';
 import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
 import { EXIT } from './exit.js';
+import { standardError } from './stdio.js';
 
 /**
  * V8 doubles the young generation each time most of it survives a collection — and nearly all
@@ -74,7 +75,7 @@ if (require.main === module) {
       // A package missing its build (a partial copy, a broken install) is the environment's
       // fault and says which file; anything else in loading it is ours (README exit statuses).
       const io = (e as NodeJS.ErrnoException).code !== undefined && (e as NodeJS.ErrnoException).syscall !== undefined;
-      process.stderr.write(io ? `assignable: cannot read its program file: ${(e as Error).message}\n` : `assignable: internal error: ${(e as Error).message}\n`);
+      standardError.write(io ? `assignable: cannot read its program file: ${(e as Error).message}\n` : `assignable: internal error: ${(e as Error).message}\n`);
       process.exitCode = io ? EXIT.ENVIRONMENT : EXIT.INTERNAL;
     }
     if (loaded) void loaded.start(args);

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchSyntheticHosts } from './synthetic-bench.js';
 import { fleetBench } from './fleet-bench.js';
+import { BENCH_ENV } from './env.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 9));
@@ -33,9 +34,9 @@ interface Measured {
 }
 
 /** One whole process under GNU time; its output is discarded (both sides write to a pipe). */
-function timed(cmd: string, args: string[], cwd: string): Run {
+function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = BENCH_ENV.env): Run {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '@@%M', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@%M', cmd, ...args], { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const m = /@@(\d+)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-400)}`);
@@ -114,6 +115,12 @@ function main(): void {
   }
   const node = process.execPath;
   const nodeStart: [string, string[]] = [node, ['-e', '0']];
+  if (BENCH_ENV.removed.length > 0) {
+    // What they cost here, once: the reason they are left out.
+    const kept = median(Array.from({ length: RUNS }, () => timed(node, ['-e', '0'], ROOT, process.env).wallMs));
+    const clean = median(Array.from({ length: RUNS }, () => timed(node, ['-e', '0'], ROOT).wallMs));
+    process.stdout.write(`Every process runs without ${BENCH_ENV.removed.join(' and ')}, which this environment sets: Node acts on them at each start (node -e 0: ${kept.toFixed(1)} ms with them, ${clean.toFixed(1)} ms without). BENCH_KEEP_ENV=1 keeps them.\n\n`);
+  }
 
   // Start-up alone: the runtime, commander, the version.
   {

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BENCH_ENV } from './env.js';
 
 interface Timing {
   wallS: number;
@@ -26,7 +27,7 @@ function fleet(root: string, dir: string, jobs: number): Timing {
   const args = [main, 'fleet', join(dir, 'inputs'), '--json', '-o', out, '--jobs', String(jobs)];
   const gnuTime = existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();
-  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '@@%U %S %M', process.execPath, ...args], { encoding: 'utf8' }) : spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '@@%U %S %M', process.execPath, ...args], { env: BENCH_ENV.env, encoding: 'utf8' }) : spawnSync(process.execPath, args, { env: BENCH_ENV.env, encoding: 'utf8' });
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`fleet --jobs ${jobs} failed (${r.status}): ${r.stderr.slice(-400)}`);
   const m = /@@([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
@@ -52,7 +53,7 @@ function surveyDocs(root: string, dir: string): string[] {
   const ex = join(root, 'examples/hp-proliant-dl380e-gen8');
   runs.push(['--lspci', join(ex, 'lspci-vvnn.txt'), '--dmar', join(ex, 'DMAR.dat'), '--dmidecode', join(ex, 'dmidecode.txt')]);
   runs.forEach((args, i) => {
-    const r = spawnSync(process.execPath, [main, 'survey', '--json', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(process.execPath, [main, 'survey', '--json', ...args], { env: BENCH_ENV.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0 && r.status !== 1) throw new Error(`survey --json failed: ${r.stderr}`);
     const f = join(dir, `doc-${i}.json`);
     writeFileSync(f, r.stdout);

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { runSurvey } from '../checks/index.js';
 import { loadHost } from '../cli/host-commands.js';
 import { syntheticDump, syntheticHost, TEMPLATES, type TemplateTexts } from './synthetic.js';
+import { BENCH_ENV } from './env.js';
 
 const SIZES = [1024, 2048, 4096, 8192];
 const TARGET_GROWTH = 2.2;
@@ -32,7 +33,7 @@ interface Sample {
 /** Wall time by our clock, CPU time and peak RSS by GNU time (as bench.ts measures). */
 function timed(cmd: string, args: string[]): Sample {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '@@%M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@%M %U %S', cmd, ...args], { env: BENCH_ENV.env, encoding: 'utf8', maxBuffer: 1 << 30 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const m = /@@(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
   // survey exits 1 when a device is blocked: only a missing measurement is a failure.

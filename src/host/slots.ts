@@ -75,13 +75,16 @@ interface SmbiosIndex {
   hpeByAddress: Map<string, HpeDeviceCorrelation[]>;
   hpeByPath: Array<[HpeDeviceCorrelation, string]>;
   slotAddress: Map<SystemSlot, string>;
+  /** Type 41 records by their function's address and by its bus:device, the first in record order. */
+  onboardByAddress: Map<string, OnboardDevice>;
+  onboardByDevice: Map<string, OnboardDevice>;
 }
 const smbiosIndexes = new WeakMap<SlotContext, SmbiosIndex>();
 
 function smbiosIndex(s: Smbios, ctx: SlotContext): SmbiosIndex {
   let ix = smbiosIndexes.get(ctx);
   if (ix) return ix;
-  ix = { hpeByAddress: new Map(), hpeByPath: [], slotAddress: new Map() };
+  ix = { hpeByAddress: new Map(), hpeByPath: [], slotAddress: new Map(), onboardByAddress: new Map(), onboardByDevice: new Map() };
   for (const c of s.hpeDeviceCorrelation) {
     if (c.bus !== null) {
       const a = makeAddress(c.segment!, c.bus, c.device!, c.function!);
@@ -93,6 +96,13 @@ function smbiosIndex(s: Smbios, ctx: SlotContext): SmbiosIndex {
     if (target !== null) ix.hpeByPath.push([c, target]);
   }
   for (const slot of s.slots) if (slot.bus !== null) ix.slotAddress.set(slot, makeAddress(slot.segment!, slot.bus, slot.device!, slot.function!));
+  for (const o of s.onboardDevices) {
+    if (o.bus === null) continue;
+    const a = makeAddress(o.segment!, o.bus, o.device!, o.function!);
+    if (!ix.onboardByAddress.has(a)) ix.onboardByAddress.set(a, o);
+    const k = deviceKey({ segment: o.segment!, bus: o.bus, device: o.device!, function: 0 });
+    if (!ix.onboardByDevice.has(k)) ix.onboardByDevice.set(k, o);
+  }
   smbiosIndexes.set(ctx, ix);
   return ix;
 }
@@ -105,7 +115,7 @@ function type9Matches(slot: SystemSlot, slotAddr: string | undefined, node: Slot
     const n = ctx.nodes.get(a);
     if (!n) continue;
     // The slot record names this function (any function of it) or a port above it.
-    if (a === slotAddr || (i === 0 && deviceKey(n.pci) === deviceKey({ segment: slot.segment!, bus: slot.bus, device: slot.device!, function: 0 }))) return i;
+    if (a === slotAddr || (i === 0 && n.pci.segment === slot.segment && n.pci.bus === slot.bus && n.pci.device === slot.device)) return i;
     // The slot record names the downstream bus of a port, and we are below that port.
     if (i > 0 && n.bridge && n.pci.segment === slot.segment && n.bridge.secondary === slot.bus) return i;
   }
@@ -186,9 +196,8 @@ export function resolveSlot(node: SlotNode, ctx: SlotContext): SlotInfo | null {
   }
 
   // Onboard device records say "embedded" when nothing says slot.
-  if (s && physical === null) {
-    const ob: OnboardDevice | undefined = s.onboardDevices.find((o) => o.bus !== null && makeAddress(o.segment!, o.bus, o.device!, o.function!) === node.address)
-      ?? s.onboardDevices.find((o) => o.bus !== null && deviceKey({ segment: o.segment!, bus: o.bus, device: o.device!, function: 0 }) === key);
+  if (s && ix && physical === null) {
+    const ob: OnboardDevice | undefined = ix.onboardByAddress.get(node.address) ?? ix.onboardByDevice.get(key);
     if (ob) {
       embedded = true;
       designation ??= ob.referenceDesignation;

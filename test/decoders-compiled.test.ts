@@ -13,9 +13,12 @@ import { ROOT } from './helpers.js';
 
 function oracleSuites(nodeFlags: string[], files: string[]): void {
   const env = { ...process.env };
-  // This file's runner marks its children; the inner runner must report as a top-level one.
+  // This file's runner marks its children; the inner run must report as a top-level one.
   delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', '--import', './test/compile-structs.ts', '--test', '--test-reporter=tap', ...files], {
+  // The suites run in one process (not `--test`, which starts a runner and a process per file):
+  // what matters is the preload's mode, which every suite in it shares. A failing test makes the exit status 1.
+  const load = files.map((f) => `await import(${JSON.stringify(`./${f}`)});`).join(' ');
+  const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', '--import', './test/compile-structs.ts', '--test-reporter=tap', '--input-type=module', '-e', load], {
     cwd: ROOT,
     encoding: 'utf8',
     env,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
 import { acpiTableFromBytes } from '../src/firmware/acpi/input.js';
-import { decodeDmidecodeText } from '../src/firmware/smbios/dmidecode-text.js';
+import { decodeDmidecodeText, isWhite } from '../src/firmware/smbios/dmidecode-text.js';
 import { renderSmbios } from '../src/report/firmware-text.js';
 import { SCHEMAS, toJson } from '../src/report/json.js';
 import { fixtureFiles, fixtureText } from './helpers.js';
@@ -24,4 +24,12 @@ describe('mutated text inputs', { timeout: 300_000 }, () => {
       assert.ok(tally.ok > 0, JSON.stringify(tally));
     });
   }
+});
+
+describe('the hex-block reader\'s white space', () => {
+  it('is what RegExp \\s matches, for every UTF-16 code unit (the reader once split on /\\s+/)', () => {
+    const differ: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (isWhite(c) !== /\s/.test(String.fromCharCode(c))) differ.push(c.toString(16));
+    assert.deepEqual(differ, []);
+  });
 });

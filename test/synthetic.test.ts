@@ -10,15 +10,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { syntheticDump, syntheticHost, TEMPLATES, type SyntheticFunction, type TemplateTexts } from '../src/bench/synthetic.js';
+import { syntheticDump, syntheticHost, TEMPLATES, type SyntheticFunction, type SyntheticHost, type TemplateTexts } from '../src/bench/synthetic.js';
 import { runSurvey } from '../src/checks/index.js';
 import { possibleResets } from '../src/checks/reset.js';
 import { MAX_LISTED_MEMBERS } from '../src/checks/groups.js';
-import { parseLspciInput } from '../src/firmware/pci/lspci-text.js';
 import { buildHost } from '../src/host/build.js';
+import type { HostFacts } from '../src/host/model.js';
 import { toJson } from '../src/report/json.js';
 import { surveyJson } from '../src/report/survey.js';
-import { functionsFromCapture, readCaptureFiles } from '../src/sources/capture-files.js';
+import { readCaptureFiles } from '../src/sources/capture-files.js';
 import { fixture, fixtureText } from './helpers.js';
 
 const DIR = 'pci/pciutils-tests';
@@ -48,10 +48,44 @@ function hexRecords(text: string): Map<string, Uint8Array> {
   return out;
 }
 
+/** lspci's output for the shared files (written once, so one run serves every test), by file and arguments. */
+const lspciRuns = new Map<string, string>();
 function lspci(file: string, ...args: string[]): string {
+  const key = JSON.stringify([file, ...args]);
+  const seen = lspciRuns.get(key);
+  if (seen !== undefined) return seen;
   const r = spawnSync('lspci', ['-F', file, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, r.stderr);
+  if ([...synthetics.values()].some((s) => s.file === file)) lspciRuns.set(key, r.stdout);
   return r.stdout;
+}
+
+/**
+ * One synthetic host of n functions, its dump, and that dump written to a file, made once
+ * per n and shared by the tests (generating 8192 functions is 111 MB; the generator's
+ * determinism has its own test, which generates afresh).
+ */
+interface Synthetic {
+  host: SyntheticHost;
+  dump: Uint8Array;
+  file: string;
+  /** The file read by `--lspci`'s reader, once (buildHost and the checks only read it). */
+  facts: () => HostFacts;
+}
+const synthetics = new Map<number, Synthetic>();
+/** The sizes more than one test reads; others (8192 functions: 111 MB) are not kept. */
+const SHARED_SIZES = new Set([1024, 4096]);
+function synthetic(n: number): Synthetic {
+  const seen = synthetics.get(n);
+  if (seen) return seen;
+  const host = syntheticHost(n, texts);
+  const dump = syntheticDump(host);
+  const file = join(work, `host-${n}.txt`);
+  writeFileSync(file, dump);
+  let facts: HostFacts | undefined;
+  const s = { host, dump, file, facts: () => (facts ??= readCaptureFiles({ lspci: file })) };
+  if (SHARED_SIZES.has(n)) synthetics.set(n, s);
+  return s;
 }
 
 /** lspci -vvv records: address → its lines. */
@@ -69,12 +103,9 @@ const SIZES = [1024, 4096, 8192];
 describe('synthetic hosts from real config space', () => {
   for (const n of SIZES) {
     it(`${n} functions: our lspci reader reads exactly ${n} functions from their 4 KiB of bytes; lspci -F lists the same ones, and the bridge ranges nest`, (t) => {
-      const host = syntheticHost(n, texts);
-      const dump = syntheticDump(host);
-      const file = join(work, `host-${n}.txt`);
-      writeFileSync(file, dump);
+      const { host, file, facts: read } = synthetic(n);
       // Through the file reader `--lspci` uses: 8192 functions of -xxxx are 111 MB.
-      const facts = readCaptureFiles({ lspci: file });
+      const facts = read();
       const ours = facts.functions;
       assert.equal(ours.length, n);
       const ourAddresses = ours.map((f) => `0000:${f.address.bus.toString(16).padStart(2, '0')}:${f.address.device.toString(16).padStart(2, '0')}.${f.address.function}`);
@@ -134,16 +165,13 @@ describe('synthetic hosts from real config space', () => {
   });
 
   it('is deterministic', () => {
-    assert.deepEqual(syntheticDump(syntheticHost(1024, texts)), syntheticDump(syntheticHost(1024, texts)));
+    // A fresh generation against the one the other tests share: two separate runs of the generator.
+    assert.deepEqual(syntheticDump(syntheticHost(1024, texts)), synthetic(1024).dump);
   });
 
   it('each function is its fixture function byte for byte, but for the documented offsets; VFs are where the PF\'s SR-IOV capability puts them', (t) => {
     if (!hasLspci) return t.skip('lspci (pciutils) is not installed: apt install pciutils');
-    const n = 1024;
-    const host = syntheticHost(n, texts);
-    const file = join(work, 'bytes.txt');
-    const dump = syntheticDump(host);
-    writeFileSync(file, dump);
+    const { host, dump, file } = synthetic(1024);
     const ours = hexRecords(Buffer.from(dump).toString('latin1'));
     const recs = lspciRecords(lspci(file, '-vvv'));
     const ids = new Map(lspci(file, '-n').trim().split('\n').map((l) => [`0000:${l.slice(0, 7)}`, / ([0-9a-f]{4}:[0-9a-f]{4})/.exec(l)![1]!]));
@@ -209,8 +237,8 @@ describe('synthetic hosts from real config space', () => {
 
   it('groups bigger than MAX_LISTED_MEMBERS (an SR-IOV NIC, 129 functions): each finding names that many others and says how many more; the JSON survey is written', () => {
     const n = 4096;
-    const host = syntheticHost(n, texts);
-    const fns = functionsFromCapture(parseLspciInput(Buffer.from(syntheticDump(host)).toString('latin1')).capture);
+    const { host, facts } = synthetic(n);
+    const fns = facts().functions;
     // The test's own partition (not a prediction): each root port alone, everything below it in one group.
     const rootOf = (bus: number) => [...host.bridges].find(([a, r]) => a.startsWith('0000:00:') && bus >= r.secondary && bus <= r.subordinate)![0];
     // (An SR-IOV NIC's PF and 128 VFs then share a group: 128 others each.)
@@ -243,14 +271,13 @@ describe('synthetic hosts from real config space', () => {
 
   it('the host\'s bus index holds each bus as lspci lists it, and a VF\'s bus-mates for reset are the other functions lspci lists on its bus', (t) => {
     if (!hasLspci) return t.skip('lspci (pciutils) is not installed: apt install pciutils');
-    const file = join(work, 'bus-index.txt');
-    writeFileSync(file, syntheticDump(syntheticHost(1024, texts)));
+    const { file, facts } = synthetic(1024);
     const byBus = new Map<string, string[]>();
     for (const l of lspci(file).trim().split('\n')) {
       const bus = `0:${parseInt(l.slice(0, 2), 16)}`;
       byBus.set(bus, [...(byBus.get(bus) ?? []), `0000:${l.slice(0, 7)}`]);
     }
-    const host = buildHost(readCaptureFiles({ lspci: file }));
+    const host = buildHost(facts());
     assert.deepEqual(new Map([...host.byBus].map(([k, ds]) => [k, ds.map((d) => d.address)])), byBus);
     const vf = host.devices.find((d) => d.address === '0000:01:00.5')!;
     const mates = byBus.get('0:1')!.filter((a) => a !== vf.address);

@@ -139,13 +139,20 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
   }
   for (const list of onBus.values()) list.sort((a, b) => devfnOf(a.dev.pci) - devfnOf(b.dev.pci));
   const busOf = (n: Node) => onBus.get(busKey(n.dev.pci.segment, n.dev.pci.bus))!;
+  // Functions found by the slot scan (not VFs), per bus and device number: one count instead of a bus scan per function.
+  const scanned = new Map<Node[], Map<number, number>>();
+  for (const list of onBus.values()) {
+    const per = new Map<number, number>();
+    for (const o of list) if (!o.dev.isVf) per.set(o.dev.pci.device, (per.get(o.dev.pci.device) ?? 0) + 1);
+    scanned.set(list, per);
+  }
 
   for (const n of nodes.values()) {
     n.parentNode = n.dev.parent === null ? null : n.dev.parent === undefined ? undefined : (nodes.get(n.dev.parent) ?? undefined);
     // Function > 0 found by a slot scan is multi-function to the kernel (pci_scan_slot), and so is a
     // function 0 whose siblings were found: its Header Type bit 7 let the scan go on. VFs never are.
     // VFs are added by the PF's driver, not found by the slot scan: they do not make a PF multi-function.
-    const slotSiblings = busOf(n).some((o) => o !== n && !o.dev.isVf && o.dev.pci.device === n.dev.pci.device);
+    const slotSiblings = scanned.get(busOf(n))!.get(n.dev.pci.device)! - (n.dev.isVf ? 0 : 1) > 0;
     n.multifunction = !n.dev.isVf && (n.dev.multifunctionBit || n.dev.pci.function > 0 || slotSiblings);
     n.matches = (s: DeviceSpec) => specMatches(s, n);
   }
@@ -197,6 +204,9 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     if (alias !== undefined && alias !== rid && alias >> 8 === n.dev.pci.bus) n.aliases.add(alias & 0xff);
   }
   const areAliases = (a: Node, b: Node) => a.aliases.has(devfnOf(b.dev.pci)) || b.aliases.has(devfnOf(a.dev.pci));
+  // Buses where some function has a DMA alias: on the others no two functions are aliases, and the alias scan is skipped.
+  const aliasBuses = new Set<Node[]>();
+  for (const n of nodes.values()) if (n.aliases.size > 0) aliasBuses.add(busOf(n));
 
   // pchRcbaEnabled: the LPC bridge is device 31 function 0 on the Root Port's bus.
   const pchRcba = (n: AcsNode): boolean | undefined => {
@@ -232,6 +242,7 @@ export function formGroups(devices: readonly GroupingDevice[], opts: GroupingOpt
     seen.add(df);
     const fg = functionGroup(p, seen);
     if (fg) return fg;
+    if (!aliasBuses.has(busOf(p))) return undefined;
     for (const t of busOf(p)) {
       if (t === p || !areAliases(p, t)) continue;
       const ag = aliasGroup(t, seen) ?? functionGroup(t, seen);

@@ -157,9 +157,11 @@ describe('the bundle (npm run bundle)', () => {
 
   it('the ES module file and the CommonJS build run alone (the .deb and the single executable\'s input) give it too', async () => {
     for (const args of [['survey', ...SOURCES], ['survey', '--json', '--root', tree], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')], ['fleet', '--jobs', '2', fixture('captures')]]) {
+      const mjs = procAsync(process.execPath, [join(dir, 'assignable.mjs'), ...args]);
+      const cjs = procAsync(process.execPath, [join(dir, 'assignable-cli.cjs'), ...args]);
       const want = await source(args);
-      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.mjs'), ...args]), want, `assignable.mjs ${args.join(' ')}`);
-      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable-cli.cjs'), ...args]), want, `assignable-cli.cjs ${args.join(' ')}`);
+      assert.deepEqual(await mjs, want, `assignable.mjs ${args.join(' ')}`);
+      assert.deepEqual(await cjs, want, `assignable-cli.cjs ${args.join(' ')}`);
     }
   });
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROOT, fixtureText } from './helpers.js';
@@ -85,6 +85,7 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
     const work = mkdtempSync(join(tmpdir(), 'assignable-ansible-'));
     const namespaces: string[] = [];
     const daemons: ChildProcess[] = [];
+    const controlDir = join(work, 'cp');
     try {
       // The package as users get it: npm pack of the built tree, and its dependencies packed from node_modules.
       const pkgs = join(work, 'pkgs');
@@ -92,11 +93,21 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
       mkdirSync(pkgs);
       mkdirSync(tree);
       for (const f of ['package.json', 'README.md', 'LICENSE']) cpSync(join(ROOT, f), join(tree, f));
-      for (const d of ['dist', 'docs']) cpSync(join(ROOT, d), join(tree, d), { recursive: true });
+      // Only what `files` ships: dist/sea (a whole node binary), dist/deb and dist/bench would be
+      // copied only for npm pack to leave them out.
+      const unshipped = new Set(['dist/sea', 'dist/deb', 'dist/bench']);
+      for (const d of ['dist', 'docs']) cpSync(join(ROOT, d), join(tree, d), { recursive: true, filter: (src) => !unshipped.has(relative(ROOT, src).split(sep).slice(0, 2).join('/')) });
       npm(['pack', '--ignore-scripts', '--pack-destination', pkgs, '--silent'], tree);
-      for (const d of dependencyDirs()) npm(['pack', d, '--ignore-scripts', '--pack-destination', pkgs, '--silent'], work);
+      // One npm for all the dependencies (npm pack takes several specs), into a directory of
+      // their own: the role gets them one by one (assignable_packages), the package as a
+      // directory (assignable_package_dir), and must put both together on the target.
+      const deps = join(work, 'deps');
+      mkdirSync(deps);
+      npm(['pack', ...dependencyDirs(), '--ignore-scripts', '--pack-destination', deps, '--silent'], work);
       const tarballs = readdirSync(pkgs).filter((f) => f.endsWith('.tgz')).map((f) => join(pkgs, f));
       assert.ok(tarballs.some((f) => f.includes(`${PKG.name}-`)), tarballs.join(' '));
+      const depTarballs = readdirSync(deps).filter((f) => f.endsWith('.tgz')).map((f) => join(deps, f));
+      assert.ok(depTarballs.length >= Object.keys(PKG.dependencies ?? {}).length, depTarballs.join(' '));
 
       // A proxy through which ssh reaches a namespace's loopback: stdio ⇄ TCP (or a probe).
       const proxy = join(work, 'proxy.cjs');
@@ -122,7 +133,7 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
           `AuthorizedKeysFile ${join(d, 'authorized_keys')}`, 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
           'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'Subsystem sftp /usr/lib/openssh/sftp-server', '',
         ].join('\n'));
-        const sshd = spawn('ip', ['netns', 'exec', ns, SSHD, '-D', '-e', '-f', join(d, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const sshd = spawn('ip', ['netns', 'exec', ns, SSHD, '-D', '-e', '-f', join(d, 'sshd_config')], { stdio: 'ignore' });
         daemons.push(sshd);
         assert.ok(waitListening(ns, 2222, proxy), `sshd in ${ns} did not start`);
         knownHosts.push(`${host} ${readFileSync(join(d, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ')}`);
@@ -135,8 +146,13 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
       writeFileSync(join(work, 'known_hosts'), knownHosts.join('\n') + '\n');
       writeFileSync(join(work, 'inventory.ini'), inventory.join('\n') + '\n');
       const out = join(work, 'out');
-      const vars = { assignable_package_dir: pkgs, assignable_fetch_dir: out, assignable_fleet_command: [process.execPath, join(ROOT, 'dist/cli/main.js')], assignable_fleet_formats: ['text', 'json', 'prom'] };
-      const env = { ...process.env, ANSIBLE_ROLES_PATH: join(ROOT, 'ansible/roles'), ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_RETRY_FILES_ENABLED: 'False', ANSIBLE_LOCAL_TEMP: join(work, 'ansible-local'), ANSIBLE_REMOTE_TEMP: join(work, 'ansible-remote') };
+      mkdirSync(controlDir);
+      const vars = { assignable_package_dir: pkgs, assignable_packages: depTarballs, assignable_fetch_dir: out, assignable_fleet_command: [process.execPath, join(ROOT, 'dist/cli/main.js')], assignable_fleet_formats: ['text', 'json', 'prom'] };
+      const env = { ...process.env, ANSIBLE_ROLES_PATH: join(ROOT, 'ansible/roles'), ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_RETRY_FILES_ENABLED: 'False', ANSIBLE_LOCAL_TEMP: join(work, 'ansible-local'), ANSIBLE_REMOTE_TEMP: join(work, 'ansible-remote'),
+        // Settings users of the role may use too (ansible/README.md): modules piped over the
+        // connection instead of copied to a file first, and one SSH connection per host for the
+        // whole play (Ansible's default ControlPersist), its socket here so the test can close it.
+        ANSIBLE_PIPELINING: 'True', ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir };
       const play = spawnSync('ansible-playbook', ['-i', join(work, 'inventory.ini'), join(ROOT, 'ansible/playbooks/fleet.yml'), '-e', JSON.stringify(vars)], { env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
       assert.equal(play.status, 0, `ansible-playbook (${play.signal ?? play.status}):\n${play.stdout.slice(-6000)}\n${play.stderr.slice(-2000)}`);
       assert.match(play.stdout, /localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
@@ -166,6 +182,9 @@ describe('the Ansible role against localhost and two namespaced SSH hosts (issue
         assert.equal(JSON.parse(readFileSync(join(out, 'hosts', `${host}.survey.json`), 'utf8')).schema, 'assignable/survey/v2');
       }
     } finally {
+      // The SSH masters Ansible left (ControlPersist) would hold their sshd sessions, and this
+      // process, for another minute.
+      if (existsSync(controlDir)) for (const s of readdirSync(controlDir)) spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${join(controlDir, s)}`, 'master'], { timeout: 10_000 });
       for (const d of daemons) d.kill('SIGTERM');
       for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
       rmSync(work, { recursive: true, force: true });

@@ -8,7 +8,7 @@
  * shows the hook sees it when it is loaded.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,17 +27,55 @@ interface Result {
   err: string;
 }
 
-async function source(args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
+/**
+ * The source build's answer, computed once per command line in this file: several tests compare
+ * the same command (a fleet in-process costs seconds of worker start-up each time).
+ */
+const sourceRuns = new Map<string, Promise<Result>>();
+function source(args: string[]): Promise<Result> {
+  const key = JSON.stringify(args);
+  let r = sourceRuns.get(key);
+  if (!r) {
+    r = (async () => {
+      let out = '';
+      let err = '';
+      const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
+      return { code, out, err };
+    })();
+    sourceRuns.set(key, r);
+  }
+  return r;
+}
+
+/** One bundle of the sources as they are, made by npm run bundle's script, for every describe here. */
+let bundled = '';
+function bundleDir(): string {
+  if (bundled) return bundled;
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-bundle-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(b.status, 0, b.stderr);
+  bundled = dir;
+  return dir;
 }
 
 function proc(cmd: string, args: string[]): Result {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
   assert.equal(r.error, undefined, String(r.error));
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** proc(), without blocking this process: the child runs while the source build answers here. */
+function procAsync(cmd: string, args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    c.stdout.on('data', (b: Buffer) => out.push(b));
+    c.stderr.on('data', (b: Buffer) => err.push(b));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') }));
+  });
 }
 
 /** Every command, on the examples and the corpus: decoders, the host commands, conrep, and refusals. */
@@ -92,14 +130,9 @@ describe('the bundle (npm run bundle)', () => {
   let dir = '';
   let tree = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'assignable-bundle-'));
-    const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(b.status, 0, b.stderr);
+    dir = bundleDir();
     tree = sysfsTreeFromDump(readFileSync(fixture('pci/pciutils-tests', 'fujitsu-esprimo-p8010-pciutils-tree.dump.txt'), 'latin1'), { kernel: '6.8.12-4-pve', cmdline: 'quiet intel_iommu=on' });
-    process.on('exit', () => {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(tree, { recursive: true, force: true });
-    });
+    process.on('exit', () => rmSync(tree, { recursive: true, force: true }));
   });
 
   it('is one file each, with no import of anything but Node itself', () => {
@@ -114,9 +147,9 @@ describe('the bundle (npm run bundle)', () => {
   it('the installed program (the launcher, the CommonJS build and its code cache) gives the source build\'s output, byte for byte, for every command on the corpus', async () => {
     let compared = 0;
     for (const args of commands(tree)) {
+      const running = procAsync(process.execPath, [join(dir, 'assignable.cjs'), ...args]);
       const want = await source(args);
-      const got = proc(process.execPath, [join(dir, 'assignable.cjs'), ...args]);
-      assert.deepEqual(got, want, args.join(' '));
+      assert.deepEqual(await running, want, args.join(' '));
       compared++;
     }
     assert.ok(compared >= 30);
@@ -124,9 +157,11 @@ describe('the bundle (npm run bundle)', () => {
 
   it('the ES module file and the CommonJS build run alone (the .deb and the single executable\'s input) give it too', async () => {
     for (const args of [['survey', ...SOURCES], ['survey', '--json', '--root', tree], ['dmar', '--json', join(EX, 'DMAR.dat')], ['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')], ['fleet', '--jobs', '2', fixture('captures')]]) {
+      const mjs = procAsync(process.execPath, [join(dir, 'assignable.mjs'), ...args]);
+      const cjs = procAsync(process.execPath, [join(dir, 'assignable-cli.cjs'), ...args]);
       const want = await source(args);
-      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable.mjs'), ...args]), want, `assignable.mjs ${args.join(' ')}`);
-      assert.deepEqual(proc(process.execPath, [join(dir, 'assignable-cli.cjs'), ...args]), want, `assignable-cli.cjs ${args.join(' ')}`);
+      assert.deepEqual(await mjs, want, `assignable.mjs ${args.join(' ')}`);
+      assert.deepEqual(await cjs, want, `assignable-cli.cjs ${args.join(' ')}`);
     }
   });
 
@@ -270,10 +305,7 @@ describe("under Debian 12's own Node 18", { skip: debianNodeMissing() }, () => {
   const node18 = (args: string[]) => proc(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, ...args]);
   let dir = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'assignable-bundle18-'));
-    const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(b.status, 0, b.stderr);
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    dir = bundleDir();
   });
 
   it('is Node 18.19 or later, below 20 (what engines promises)', () => {

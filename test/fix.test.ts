@@ -13,6 +13,7 @@ import { EXIT } from '../src/cli/exit.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 import { addRelaxRmrr } from '../src/remedies/kernel-cmdline/relax-rmrr.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
+import { cliScript } from './cli-bin.js';
 import { assembledDmar, CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
@@ -184,7 +185,8 @@ describe('fix --apply against the conrep simulator', () => {
 
   it('two concurrent applies cannot interleave', async () => {
     const h = hpeHost(tmp());
-    const bin = join(ROOT, 'dist/cli/main.js');
+    // The sources as they are, started through the code cache (test/cli-bin.ts).
+    const bin = cliScript();
     const one = () =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
         const p = spawn(process.execPath, [bin, ...applyArgs(h)], { env: { ...process.env, ...simEnv(h), CONREP_SIM_DELAY_MS: '700' } });

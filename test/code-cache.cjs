@@ -9,7 +9,8 @@
  * version: V8 checks only a source's length, so a cache is never offered to another text. The
  * first start (or one whose cache V8 rejects) writes it at exit, to a temporary name then renamed,
  * so processes racing each write or read a whole file. A missing, rejected or unwritable cache
- * only costs the compile: the bundle runs the same either way.
+ * only costs the compile: the bundle runs the same either way. (One difference from `node BUNDLE`:
+ * require.main is this launcher; the bundles run here do not look at it.)
  */
 'use strict';
 const { createHash } = require('node:crypto');

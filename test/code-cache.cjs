@@ -5,16 +5,19 @@
  *
  *   node test/code-cache.cjs BUNDLE args…   (or require(this).runCached(BUNDLE) from a stub)
  *
- * The cache sits beside the bundle, named by the SHA-256 of the bundle's text and this Node's
- * version: V8 checks only a source's length, so a cache is never offered to another text. The
- * first start (or one whose cache V8 rejects) writes it at exit, to a temporary name then renamed,
- * so processes racing each write or read a whole file. A missing, rejected or unwritable cache
- * only costs the compile: the bundle runs the same either way. (One difference from `node BUNDLE`:
+ * The cache sits beside the bundle, named by the bundle file's identity (device, inode, size,
+ * modification time in ns) and this Node's version: V8 checks only a source's length, so a cache
+ * must never be offered to another text. Both producers write a bundle whole under a new name
+ * (a fresh directory, or a temporary name then renamed), so another text is another inode; a
+ * hash of the text would cost ~10 ms of every start (loading crypto). The first start (or one
+ * whose cache V8 rejects) writes the cache at exit, to a temporary name then renamed, so
+ * processes racing each write or read a whole file, and removes the caches of earlier bundles
+ * of that name. A missing, rejected or unwritable cache only costs the compile: the bundle runs
+ * the same either way. (One difference from `node BUNDLE`:
  * require.main is this launcher; the bundles run here do not look at it.)
  */
 'use strict';
-const { createHash } = require('node:crypto');
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
@@ -22,8 +25,9 @@ const { Script } = require('node:vm');
 function runCached(bundle) {
   // A shebang line is valid only at the very start of a file, not inside the wrapper below.
   const text = readFileSync(bundle, 'latin1').replace(/^#!/, '//');
-  const key = createHash('sha256').update(text).update(process.version).digest('hex').slice(0, 16);
-  const cacheFile = join(dirname(bundle), `.${basename(bundle)}.${key}.cache`);
+  const st = statSync(bundle, { bigint: true });
+  const prefix = `.${basename(bundle)}.`;
+  const cacheFile = join(dirname(bundle), `${prefix}${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${process.version}.cache`);
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -38,6 +42,9 @@ function runCached(bundle) {
       try {
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
+        for (const f of readdirSync(dirname(bundle))) {
+          if (f.startsWith(prefix) && f.endsWith('.cache') && join(dirname(bundle), f) !== cacheFile) rmSync(join(dirname(bundle), f), { force: true });
+        }
       } catch {
         // A read-only or full temporary directory: the next start compiles again.
       }

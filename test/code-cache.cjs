@@ -7,14 +7,14 @@
  *
  * The cache sits beside the bundle, named by the bundle file's identity (device, inode, size,
  * modification time in ns) and this Node's version: V8 checks only a source's length, so a cache
- * must never be offered to another text. Both producers write a bundle whole under a new name
- * (a fresh directory, or a temporary name then renamed), so another text is another inode; a
+ * must never be offered to another text. The producers write a bundle whole under a new name
+ * (in a fresh directory, or to a temporary name then renamed), so another text is another inode; a
  * hash of the text would cost ~10 ms of every start (loading crypto). The first start (or one
  * whose cache V8 rejects) writes the cache at exit, to a temporary name then renamed, so
  * processes racing each write or read a whole file, and removes the caches of earlier bundles
  * of that name. A missing, rejected or unwritable cache only costs the compile: the bundle runs
- * the same either way. (One difference from `node BUNDLE`:
- * require.main is this launcher; the bundles run here do not look at it.)
+ * the same either way. One difference from `node BUNDLE`: require.main is this launcher (the
+ * bundles run here do not look at it).
  */
 'use strict';
 const { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');

@@ -13,14 +13,17 @@
  *  - The simulated NVRAM: all RMRDS slots included, the platform of the product.
  * "Rebooting" regenerates the DMAR from the simulated NVRAM: an excluded slot 2 drops its RMRR.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { buildSync } from 'esbuild';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAcpiTable } from '../src/firmware/acpi/table.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
-import { fixtureBytes, fixtureText } from './helpers.js';
+import { fixtureBytes, fixtureText, ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { main } from '../src/cli/main.js';
+import './spawn-env.js';
 
 export const CARD = '0000:04:00.0';
 
@@ -121,6 +124,23 @@ export function reboot(h: HpeHost): void {
 export function nvramByte(h: HpeHost, address: number): number {
   const nvram = (JSON.parse(readFileSync(h.image, 'utf8')) as { nvram: string }).nvram;
   return parseInt(nvram.slice(2 * address, 2 * address + 2), 16);
+}
+
+let simBundle: string | null = null;
+
+/**
+ * The conrep simulator (test/sim/conrep-sim.ts) bundled once per test process, from the sources
+ * as they are: passed as CONREP_SIM_BUNDLE, test/sim/conrep runs it without checking at every
+ * call whether its own shared bundle is older than a source (a `find` and four more programs).
+ */
+export function conrepSimBundle(): string {
+  if (simBundle) return simBundle;
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-conrep-sim-'));
+  const out = join(dir, 'conrep-sim.cjs');
+  buildSync({ absWorkingDir: ROOT, entryPoints: ['test/sim/conrep-sim.ts'], bundle: true, platform: 'node', format: 'cjs', minifyWhitespace: true, outfile: out, logLevel: 'error' });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  simBundle = out;
+  return out;
 }
 
 /** Sets environment variables (the tests' seams) and returns what puts the old values back. */

@@ -18,7 +18,7 @@ import { StateDir } from '../src/remedies/write.js';
 import { ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
 import { cliScript } from './cli-bin.js';
-import { CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
+import { CARD, conrepSimBundle, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assignable-write-'));
@@ -32,7 +32,7 @@ function child(args: string[], env: Record<string, string>) {
   return validatedJson({ code: r.status, signal: r.signal, out: r.stdout, err: r.stderr });
 }
 
-const env = (h: HpeHost, more: Record<string, string> = {}) => ({ CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, ASSIGNABLE_TEST_HOST_ROOT: h.root, ...more });
+const env = (h: HpeHost, more: Record<string, string> = {}) => ({ CONREP_SIM_BUNDLE: conrepSimBundle(), CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, ASSIGNABLE_TEST_HOST_ROOT: h.root, ...more });
 const apply = (h: HpeHost) => ['fix', CARD, '--apply', '--conrep', SIM, '--state-dir', h.stateDir];
 const rollback = (h: HpeHost, backup?: string) => ['fix', '--rollback', ...(backup ? [backup] : []), '--apply', '--conrep', SIM, '--state-dir', h.stateDir];
 const verify = (h: HpeHost, ...more: string[]) => ['fix', '--verify', '--conrep', SIM, '--state-dir', h.stateDir, ...more];

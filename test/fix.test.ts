@@ -13,7 +13,8 @@ import { EXIT } from '../src/cli/exit.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 import { addRelaxRmrr } from '../src/remedies/kernel-cmdline/relax-rmrr.js';
 import { ROOT, fixture, fixtureText } from './helpers.js';
-import { assembledDmar, CARD, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
+import { cliScript } from './cli-bin.js';
+import { assembledDmar, CARD, conrepSimBundle, hpeHost, nvramByte, reboot, type HpeHost, runWithEnv } from './fix-host.js';
 
 const SIM = join(ROOT, 'test/sim/conrep');
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -24,7 +25,7 @@ const run = runWithEnv;
 const tmp = () => mkdtempSync(join(tmpdir(), 'assignable-fix-'));
 // --apply reads and changes only the host it runs on; the tests point it at the fake host through
 // the test-only ASSIGNABLE_TEST_HOST_ROOT (README "Testing the write path").
-const simEnv = (h: HpeHost, fail = '') => ({ CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, CONREP_SIM_FAIL: fail, ASSIGNABLE_TEST_HOST_ROOT: h.root });
+const simEnv = (h: HpeHost, fail = '') => ({ CONREP_SIM_BUNDLE: conrepSimBundle(), CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, CONREP_SIM_FAIL: fail, ASSIGNABLE_TEST_HOST_ROOT: h.root });
 const applyArgs = (h: HpeHost, ...more: string[]) => ['fix', CARD, '--apply', '--conrep', SIM, '--state-dir', h.stateDir, ...more];
 const calls = (h: HpeHost) => (existsSync(h.log) ? readFileSync(h.log, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')[0]) : []);
 
@@ -184,7 +185,8 @@ describe('fix --apply against the conrep simulator', () => {
 
   it('two concurrent applies cannot interleave', async () => {
     const h = hpeHost(tmp());
-    const bin = join(ROOT, 'dist/cli/main.js');
+    // The sources as they are, started through the code cache (test/cli-bin.ts).
+    const bin = cliScript();
     const one = () =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
         const p = spawn(process.execPath, [bin, ...applyArgs(h)], { env: { ...process.env, ...simEnv(h), CONREP_SIM_DELAY_MS: '700' } });

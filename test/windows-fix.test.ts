@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT } from '../src/cli/exit.js';
 import { conrepCandidates, hpsstkioPaths, probeCommand, windowsStateDir } from '../src/sources/windows/platform.js';
-import { hpeHost, nvramByte, runWithEnv } from './fix-host.js';
+import { conrepSimBundle, hpeHost, nvramByte, runWithEnv } from './fix-host.js';
 import { ROOT } from './helpers.js';
 import { gen8Probe } from './windows-hosts.js';
 
@@ -51,6 +51,7 @@ function windowsHost(elevated = true) {
     ProgramFiles: programFiles,
     ProgramData: join(dir, 'ProgramData'),
     SystemRoot: windows,
+    CONREP_SIM_BUNDLE: conrepSimBundle(),
     CONREP_SIM_STATE: h2.image,
     CONREP_SIM_LOG: h2.log,
     CONREP_SIM_FAIL: '',

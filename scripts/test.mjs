@@ -10,7 +10,7 @@
  *   node scripts/test.mjs [test/X.test.ts ...]   (default: every test/*.test.ts)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,9 @@ const files = given.length > 0 ? given
   : readdirSync(join(ROOT, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/${f}`);
 
 const runDir = mkdtempSync(join(tmpdir(), 'assignable-test-run-'));
+// As the system's temporary directory is: the tests that drop root (setpriv to nobody) reach
+// their files below it, and such a process may make its own.
+chmodSync(runDir, 0o1777);
 const env = { ...process.env, TMPDIR: runDir };
 // Node parses the bundle NODE_EXTRA_CA_CERTS names at every start (a system bundle costs more than
 // Node's own start-up), and the suite starts Node thousands of times without opening one TLS

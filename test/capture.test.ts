@@ -25,7 +25,6 @@ import { redactSmbios } from '../src/firmware/smbios/redact.js';
 import { DecodeError } from '../src/firmware/errors.js';
 import { buildSmbios, bytes, parseDump, setString, structure } from './smbios-plant.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
-import './spawn-env.js';
 
 const DMIDECODE = '/usr/sbin/dmidecode';
 const hasDmidecode = spawnSync(DMIDECODE, ['--version']).status === 0;

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { EXIT } from '../src/cli/exit.js';
 import { fixture, ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
-import './spawn-env.js';
 
 /** The installed program (package.json "bin"), as `npm test`'s build leaves it. */
 const bin = join(ROOT, 'dist/assignable.cjs');

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.js';
-import './spawn-env.js';
 
 const LAUNCHER = join(ROOT, 'test/code-cache.cjs');
 

@@ -23,7 +23,6 @@ import { fixtureBytes, fixtureText, ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { main } from '../src/cli/main.js';
-import './spawn-env.js';
 
 export const CARD = '0000:04:00.0';
 

@@ -6,29 +6,17 @@
  * needs; a cache from another Node (or none) is rejected by V8 and the build compiles as usual,
  * so the output is the same either way. CommonJS, because Node 18/20 cache nothing for ES modules
  * and start an ES module loader besides.
+ *
+ * It sets no V8 flags: `node:v8` alone loads Node's stream modules (about a tenth of `node -e 0`),
+ * and the young-generation limit it once set here no longer lowered a survey's peak memory.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { answerVersion } from './version-answer.js';
 import { LAUNCHED } from './launched.js';
-import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
 import { EXIT } from './exit.js';
 import { standardError } from './stdio.js';
-
-/**
- * V8 doubles the young generation each time most of it survives a collection — and nearly all
- * of what a command allocates survives (it is the host model), so for one host the doubling
- * only grows the peak memory (8 MB of semi-spaces for a survey of a 137-function host, 2 MB
- * without) and saves no time, up to the 4096-function hosts measured. `fleet` is the exception:
- * thousands of short-lived hosts, where a fixed young generation cost about a tenth more CPU
- * over 2,000 captures, so it (and its worker threads) keeps V8's default. Set before the build
- * is compiled, in training too: the code cache records V8's flags, so fleet compiles without it
- * (once per process).
- */
-const FIRST_ARG = process.argv[2];
-if (FIRST_ARG !== 'fleet' && FIRST_ARG !== FLEET_WORKER_ARG) setFlagsFromString('--semi-space-growth-factor=1');
 
 export const BUILD = 'assignable-cli.cjs';
 export const CODE_CACHE = `${BUILD}.cache`;

@@ -55,17 +55,24 @@ const common = {
  * (commander's child_process, which loads net and streams) would otherwise run at every start.
  */
 const require = createRequire(import.meta.url);
-const lazyBuiltins = {
+const lazyBuiltins = (loadedAtBoot = new Set()) => ({
   name: 'lazy-builtins',
   setup(b) {
     const filter = /^node:/;
-    b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-builtin' }));
+    b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' || loadedAtBoot.has(a.path) ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
       contents: `let m;\nconst load = () => (m ??= require(${JSON.stringify(a.path)}));\nfor (const k of ${JSON.stringify(Object.keys(require(a.path)))}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });\n`,
       loader: 'js',
     }));
   },
-};
+});
+/**
+ * Modules Node has loaded before any script runs (Node 18 and 20 alike): requiring one is a cache
+ * lookup, so the CommonJS build requires them directly. A shim there would cost more than it
+ * saves: esbuild copies a CommonJS module's exports into a new object at every file that imports
+ * it (fs has a hundred, imported by seventeen files).
+ */
+const LOADED_AT_BOOT = new Set(['node:fs', 'node:path', 'node:url', 'node:buffer', 'node:events', 'node:util', 'node:process']);
 
 const outputs = [
   // commander is CommonJS and requires Node's own modules: give the ES module a require().
@@ -73,7 +80,7 @@ const outputs = [
     format: 'esm',
     outfile: join(OUT, 'assignable.mjs'),
     banner: { js: "import { createRequire as __assignableRequire } from 'node:module';\nconst require = __assignableRequire(import.meta.url);" },
-    plugins: [lazyBuiltins],
+    plugins: [lazyBuiltins()],
   },
   // The single executable runs CommonJS only (Node 20's SEA). The code that reads import.meta
   // (module-relative paths, the tsx test path) is behind ASSIGNABLE_BUNDLED checks, never run here.
@@ -84,7 +91,7 @@ const outputs = [
     format: 'cjs',
     outfile: join(OUT, 'assignable-cli.cjs'),
     logOverride: { 'empty-import-meta': 'silent' },
-    plugins: [lazyBuiltins],
+    plugins: [lazyBuiltins(LOADED_AT_BOOT)],
     banner: { js: "(function (build) { return globalThis[Symbol.for('assignable.launched')] ? build : build.call(exports, exports, require, module, __filename, __dirname); })(function (exports, require, module, __filename, __dirname) {" },
     footer: { js: '})' },
   },

@@ -13,7 +13,7 @@ import { runSurvey } from '../src/checks/index.js';
 import { buildHost } from '../src/host/build.js';
 import { configFromLspci, parseLspci, parseLspciInput } from '../src/firmware/pci/lspci-text.js';
 import { decodePciConfig } from '../src/firmware/pci/config.js';
-import { decodeTextInput } from '../src/firmware/text.js';
+import { decodeTextInput, isTextInput } from '../src/firmware/text.js';
 import { acpiTableFromBytes } from '../src/firmware/acpi/input.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
 import { functionsFromCapture, readCaptureFiles } from '../src/sources/capture-files.js';
@@ -218,6 +218,29 @@ describe('pastes in other encodings, line ends and indentation read the same', (
       assert.equal(decodeDmarTable(t).checksumOk, true);
     });
   }
+});
+
+describe('text or binary: judged on the first 4096 bytes, by the control characters in them', () => {
+  // What text may hold: printable ASCII, bytes above 0x7f (Latin-1 or UTF-8), tab, LF, FF and CR.
+  const allowed = (c: number) => (c >= 0x20 && c !== 0x7f) || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d;
+  it('every byte value, alone in a line of text', () => {
+    for (let c = 0; c < 256; c++) {
+      const b = new Uint8Array(Buffer.from(`00:1f.0 ISA bridge:${String.fromCharCode(c)}Intel\n`, 'latin1'));
+      assert.equal(isTextInput(b), allowed(c), `byte 0x${c.toString(16)}`);
+    }
+  });
+  it('a control character past the first 4096 bytes does not decide it; one at byte 4095 does', () => {
+    const b = new Uint8Array(5000).fill(0x41);
+    b[4096] = 0;
+    assert.equal(isTextInput(b), true);
+    b[4095] = 0;
+    assert.equal(isTextInput(b), false);
+    // A view into a larger buffer is judged on its own bytes.
+    const big = new Uint8Array(8192).fill(0x41);
+    big[10] = 1;
+    assert.equal(isTextInput(big.subarray(100)), true);
+    assert.equal(isTextInput(big.subarray(0, 50)), false);
+  });
 });
 
 describe('a paste whose tabs became spaces still gives the capabilities the bytes hold', () => {

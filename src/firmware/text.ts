@@ -34,6 +34,11 @@ function bomlessUtf16(b: Uint8Array): 'utf-16le' | 'utf-16be' | null {
   return null;
 }
 
+/** How much of a file decides whether it is text. */
+const TEXT_SNIFF_BYTES = 4096;
+/** Control characters text never holds (tab, LF, FF and CR it may): a byte of these means a binary file. */
+const NOT_TEXT = /[\x00-\x08\x0b\x0e-\x1f\x7f]/;
+
 /** The encoding a text file was saved in, or null when the bytes are not text we read. */
 export function textEncodingOf(b: Uint8Array): 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'latin1' | null {
   if (startsWith(b, BOM_UTF8)) return 'utf-8-bom';
@@ -41,14 +46,10 @@ export function textEncodingOf(b: Uint8Array): 'utf-8-bom' | 'utf-16le' | 'utf-1
   if (startsWith(b, BOM_UTF16BE)) return 'utf-16be';
   const u16 = bomlessUtf16(b);
   if (u16) return u16;
-  const n = Math.min(b.length, 4096);
+  const n = Math.min(b.length, TEXT_SNIFF_BYTES);
   if (n === 0) return null;
-  for (let i = 0; i < n; i++) {
-    const c = b[i]!;
-    if (c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) continue;
-    if (c < 0x20 || c === 0x7f) return null;
-  }
-  return 'latin1';
+  // One native scan instead of a loop the interpreter runs 4096 times per file read.
+  return NOT_TEXT.test(Buffer.from(b.buffer, b.byteOffset, n).toString('latin1')) ? null : 'latin1';
 }
 
 /** Whether these bytes are a text file (of any encoding we read) rather than a binary table. */

@@ -10,6 +10,10 @@
  * second run of any input over it in wall time; node:test timeouts cannot stop synchronous
  * code), and a watchdog thread kills the process, naming the input, if one never returns.
  * Seeded, so a failure reproduces.
+ *
+ * The JSON is not parsed back: toJson is JSON.stringify of a plain object, and any text that
+ * returns parses (lone surrogates come out escaped), so a parse could fail only where toJson
+ * returned no string at all, and that is what the suites check.
  */
 import assert from 'node:assert/strict';
 import { DecodeError } from '../../src/firmware/errors.js';

@@ -7,7 +7,7 @@ import { decodeDmidecodeText } from '../src/firmware/smbios/dmidecode-text.js';
 import { renderSmbios } from '../src/report/firmware-text.js';
 import { SCHEMAS, toJson } from '../src/report/json.js';
 import { fixtureFiles, fixtureText } from './helpers.js';
-import { check, textMutations, type Tally } from './mutation/shared.js';
+import { check, numbered, textMutations, type Tally } from './mutation/shared.js';
 
 describe('mutated text inputs', { timeout: 300_000 }, () => {
   for (const [i, file] of fixtureFiles('dmar/acpidump', '.txt').entries()) {
@@ -16,7 +16,7 @@ describe('mutated text inputs', { timeout: 300_000 }, () => {
       const tally: Tally = { ok: 0, decodeErrors: 0 };
       // Each mutation re-parses the whole dump: fewer of them for the megabyte-sized ones.
       const count = text.length > 500_000 ? 100 : 300;
-      for (const [n, m] of [...textMutations(text, 4000 + i, count)].entries()) {
+      for (const [n, m] of numbered(textMutations(text, 4000 + i, count))) {
         check(tally, `${file} mutation ${n}`, () => {
           const t = acpiTableFromBytes(new TextEncoder().encode(m), 'DMAR');
           decodeDmarTable(t);

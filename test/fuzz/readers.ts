@@ -116,6 +116,9 @@ function captureFile(bytes: Uint8Array): string {
     captureDir = d;
   }
   const p = join(captureDir, 'capture');
+  // A new file each time: ext4 flushes a file rewritten through O_TRUNC when it is closed
+  // (auto_da_alloc), which cost more than the survey of most inputs.
+  rmSync(p, { force: true });
   writeFileSync(p, bytes);
   return p;
 }

@@ -120,6 +120,16 @@ export function check(tally: Tally, what: string, f: () => void): void {
 
 export const RANDOM_PER_TABLE = 2500;
 
+/**
+ * The inputs with their index, made one at a time: spreading a generator kept every mutation
+ * alive until the last was checked (megabytes of text each for acpidump), which the garbage
+ * collector then had to copy and promote.
+ */
+export function* numbered<T>(inputs: Iterable<T>): Generator<[number, T]> {
+  let n = 0;
+  for (const x of inputs) yield [n++, x];
+}
+
 
 /** Text inputs: cut at random places, lines dropped or garbled, bytes smeared. */
 export function* textMutations(text: string, seed: number, count: number): Generator<string> {

@@ -24,8 +24,9 @@ describe('mutated PCI config space and lspci captures', { timeout: 300_000 }, ()
         const fields: Array<{ offset: number; size: 1 | 2 | 4 }> = [{ offset: 0x34, size: 1 }, { offset: 0x06, size: 2 }];
         for (const cap of c.capabilities ?? []) fields.push({ offset: cap.offset + 1, size: 1 });
         for (const cap of c.extendedCapabilities ?? []) fields.push({ offset: cap.offset + 2, size: 2 });
+        const where = `${stem} ${JSON.stringify(fn.address)}`;
         for (const [n, m] of numbered(mutations(orig, fields, 6000 + i, 300))) {
-          check(tally, `${stem} ${JSON.stringify(fn.address)} mutation ${n}`, () => {
+          check(tally, `${where} mutation ${n}`, () => {
             const d = decodePciConfig(m);
             assert.ok((d.capabilities?.length ?? 0) <= 48 && (d.extendedCapabilities?.length ?? 0) <= 1024, 'capability walk terminates');
           });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parseConrepSchema } from '../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings } from '../src/remedies/hpe-rmrds/settings.js';
 import { fixtureText } from './helpers.js';
-import { check, textMutations, type Tally } from './mutation/shared.js';
+import { check, numbered, textMutations, type Tally } from './mutation/shared.js';
 
 describe('mutated conrep files', { timeout: 300_000 }, () => {
   const files: Array<[string, (t: string) => unknown]> = [
@@ -18,7 +18,7 @@ describe('mutated conrep files', { timeout: 300_000 }, () => {
       const text = fixtureText('conrep', file);
       const tally: Tally = { ok: 0, decodeErrors: 0 };
       const count = text.length > 50_000 ? 120 : 500;
-      for (const [n, m] of [...textMutations(text, 9000 + i, count)].entries()) {
+      for (const [n, m] of numbered(textMutations(text, 9000 + i, count))) {
         check(tally, `${file} mutation ${n}`, () => parse(m));
       }
       assert.ok(tally.decodeErrors > 0, JSON.stringify(tally));

@@ -7,17 +7,17 @@ import { decodeDmidecodeText, isWhite } from '../src/firmware/smbios/dmidecode-t
 import { renderSmbios } from '../src/report/firmware-text.js';
 import { SCHEMAS, toJson } from '../src/report/json.js';
 import { fixtureFiles, fixtureText } from './helpers.js';
-import { check, textMutations, type Tally } from './mutation/shared.js';
+import { check, numbered, textMutations, type Tally } from './mutation/shared.js';
 
 describe('mutated text inputs', { timeout: 300_000 }, () => {
   for (const [i, file] of fixtureFiles('smbios', '.dmidecode.txt').filter((f) => /proliant|poweredge|supermicro/.test(f)).entries()) {
     it(`dmidecode text ${file}`, () => {
       const text = fixtureText('smbios', file);
       const tally: Tally = { ok: 0, decodeErrors: 0 };
-      for (const [n, m] of [...textMutations(text, 5000 + i, 300)].entries()) {
+      for (const [n, m] of numbered(textMutations(text, 5000 + i, 300))) {
         check(tally, `${file} mutation ${n}`, () => {
           const s = decodeDmidecodeText(m);
-          JSON.parse(toJson(SCHEMAS.smbios, s));
+          assert.equal(typeof toJson(SCHEMAS.smbios, s), 'string');
           renderSmbios(s, null);
         });
       }

@@ -29,6 +29,12 @@ function paths(v: unknown, at: Array<string | number> = [], out: Array<Array<str
   return out;
 }
 
+function get(doc: any, path: Array<string | number>): unknown {
+  let cur = doc;
+  for (const p of path) cur = cur[p];
+  return cur;
+}
+
 function set(doc: any, path: Array<string | number>, value: unknown): any {
   if (path.length === 0) return value;
   let cur = doc;
@@ -40,16 +46,20 @@ function set(doc: any, path: Array<string | number>, value: unknown): any {
 describe('Windows probe capture: mutated documents', () => {
   it('600 single-node mutations: a survey or a DecodeError, never anything else', () => {
     const base = JSON.stringify(gen8Probe());
-    const all = paths(JSON.parse(base));
+    // One copy of the document, each node put back after its mutation is written out: the
+    // bytes are those a fresh copy per mutation gave, without parsing the whole probe again.
+    const doc = JSON.parse(base);
+    const all = paths(doc);
     const r = rng(20261127);
     let decodeErrors = 0;
     for (let i = 0; i < 600; i++) {
-      const doc = JSON.parse(base);
       const p = all[Math.floor(r() * all.length)]!;
       const v = VALUES[Math.floor(r() * VALUES.length)];
-      const mutated = set(doc, p, v);
+      const was = get(doc, p);
+      const bytes = new TextEncoder().encode(JSON.stringify(set(doc, p, v)));
+      set(doc, p, was);
       try {
-        runSurvey(buildHost(parseProbeBytes(new TextEncoder().encode(JSON.stringify(mutated)), 'm.json')));
+        runSurvey(buildHost(parseProbeBytes(bytes, 'm.json')));
       } catch (e) {
         const { code, message } = exitCodeFor(e);
         assert.equal(code, EXIT.INPUT, `${p.join('.')} = ${JSON.stringify(v)}: ${message}`);

@@ -15,7 +15,7 @@ import { buildSync } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeInput } from './mutate.js';
 import { READERS } from './readers.js';
@@ -91,46 +91,71 @@ interface Slice {
   count: number;
 }
 
-/** One slice in one child process; resolves to the part of the slice still to run after a hang or crash. */
-function runSlice(s: Slice, o: Required<Omit<FuzzOptions, 'readers' | 'log' | 'from'>>, tally: ReaderTally, failures: Failure[], rss: { maxKb: number }): Promise<Slice | null> {
-  const child = fork(workerScript(), [], { execArgv: [`--max-old-space-size=${o.heapMb}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    if (stderr.length < 4000) stderr += c.toString();
+/**
+ * A child process that runs slices one after another: its start-up (node, the worker bundle)
+ * cost more than the slices of `npm test`. A child that hangs or dies is replaced.
+ */
+interface Child {
+  proc: ChildProcess;
+  /** Its stderr since the current slice began (for the crash report). */
+  stderr: string;
+  /** Set while a slice runs. */
+  onMessage: ((m: FromWorker) => void) | null;
+  onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | null;
+  exited: Promise<void>;
+}
+
+function startChild(heapMb: number): Child {
+  const proc = fork(workerScript(), [], { execArgv: [`--max-old-space-size=${heapMb}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const c: Child = { proc, stderr: '', onMessage: null, onExit: null, exited: new Promise((done) => proc.on('exit', () => done())) };
+  proc.stderr!.on('data', (b: Buffer) => {
+    if (c.stderr.length < 4000) c.stderr += b.toString();
   });
+  proc.on('message', (m: FromWorker) => c.onMessage?.(m));
+  proc.on('exit', (code, signal) => c.onExit?.(code, signal));
+  return c;
+}
+
+/**
+ * One slice in a child process. `gone`: a hang or crash ended the child, and `rest` is the part
+ * of the slice still to run; otherwise the child finished the slice and can take another.
+ */
+function runSlice(child: Child, s: Slice, o: Required<Omit<FuzzOptions, 'readers' | 'log' | 'from'>>, tally: ReaderTally, failures: Failure[], rss: { maxKb: number }): Promise<{ gone: boolean; rest: Slice | null }> {
+  child.stderr = '';
   let current = -1;
   let startedAt = 0;
-  let finished = false;
   let stopped: Failure['what'] | null = null;
-  child.on('message', (m: FromWorker) => {
-    if ('start' in m) {
-      current = m.start;
-      startedAt = Date.now();
-    } else if ('failure' in m) failures.push(m.failure);
-    else {
-      finished = true;
-      current = -1;
-      tally.ok += m.done.ok;
-      tally.typed += m.done.typed;
-      tally.inputs += m.done.inputs;
-      if (m.done.slowestMs > tally.slowestMs) {
-        tally.slowestMs = m.done.slowestMs;
-        tally.slowestIndex = m.done.slowestIndex;
-      }
-      rss.maxKb = Math.max(rss.maxKb, m.done.maxRssKb);
-    }
-  });
-  const watch = setInterval(() => {
-    if (current >= 0 && Date.now() - startedAt > o.hangMs) {
-      stopped = 'hang';
-      child.kill('SIGKILL');
-    }
-  }, 100);
-  child.send({ ...s, budgetMs: o.budgetMs } satisfies SliceData);
   return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
+    const watch = setInterval(() => {
+      if (current >= 0 && Date.now() - startedAt > o.hangMs) {
+        stopped = 'hang';
+        child.proc.kill('SIGKILL');
+      }
+    }, 100);
+    const settle = (gone: boolean, rest: Slice | null) => {
       clearInterval(watch);
-      if (finished) return resolve(null);
+      child.onMessage = null;
+      child.onExit = null;
+      resolve({ gone, rest });
+    };
+    child.onMessage = (m) => {
+      if ('start' in m) {
+        current = m.start;
+        startedAt = Date.now();
+      } else if ('failure' in m) failures.push(m.failure);
+      else {
+        tally.ok += m.done.ok;
+        tally.typed += m.done.typed;
+        tally.inputs += m.done.inputs;
+        if (m.done.slowestMs > tally.slowestMs) {
+          tally.slowestMs = m.done.slowestMs;
+          tally.slowestIndex = m.done.slowestIndex;
+        }
+        rss.maxKb = Math.max(rss.maxKb, m.done.maxRssKb);
+        settle(false, null);
+      }
+    };
+    child.onExit = (code, signal) => {
       // The input in flight when the child stopped: record it, run the rest in a new child.
       const reader = READERS.find((r) => r.name === s.reader)!;
       const i = current >= 0 ? current : s.from;
@@ -140,13 +165,14 @@ function runSlice(s: Slice, o: Required<Omit<FuzzOptions, 'readers' | 'log' | 'f
       } catch {
         // Reported below as the crash it caused.
       }
-      const why = stopped === 'hang' ? `still running after ${o.hangMs} ms: killed` : `child died (${signal ?? `exit ${code}`}): ${stderr.split('\n').filter((l) => /error|heap|memory/i.test(l)).slice(0, 2).join(' ').slice(0, 300)}`;
+      const why = stopped === 'hang' ? `still running after ${o.hangMs} ms: killed` : `child died (${signal ?? `exit ${code}`}): ${child.stderr.split('\n').filter((l) => /error|heap|memory/i.test(l)).slice(0, 2).join(' ').slice(0, 300)}`;
       failures.push({ reader: s.reader, index: i, seed: input.seed, kinds: input.kinds, what: stopped ?? 'crash', detail: why });
       // Inputs before `i` were counted by the child only in its final message: count them as run.
       tally.inputs += i - s.from + 1;
       const rest = s.from + s.count - (i + 1);
-      resolve(rest > 0 ? { reader: s.reader, from: i + 1, count: rest } : null);
-    });
+      settle(true, rest > 0 ? { reader: s.reader, from: i + 1, count: rest } : null);
+    };
+    child.proc.send({ ...s, budgetMs: o.budgetMs } satisfies SliceData);
   });
 }
 
@@ -167,11 +193,21 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   // Interleave readers so a slow one does not serialise the tail of the run.
   queue.sort((a, b) => a.from - b.from);
   const pool = async () => {
+    let child: Child | null = null;
     for (let s = queue.shift(); s; s = queue.shift()) {
-      const rest = await runSlice(s, o, tallies[s.reader]!, failures, rss);
+      if (child && !child.proc.connected) child = null;
+      child ??= startChild(o.heapMb);
+      const { gone, rest } = await runSlice(child, s, o, tallies[s.reader]!, failures, rss);
+      // A hang or a crash ended the child: the rest of the slice goes to a new one.
+      if (gone) child = null;
       if (rest) queue.unshift(rest);
       const t = tallies[s.reader]!;
       o.log?.(`${s.reader} ${s.from}..${s.from + s.count - 1}: ${t.inputs} done, ${failures.filter((f) => f.reader === s.reader).length} failures`);
+    }
+    // No more slices: the child's IPC channel closes and it exits.
+    if (child) {
+      child.proc.disconnect();
+      await child.exited;
     }
   };
   await Promise.all(Array.from({ length: o.workers }, pool));
@@ -183,7 +219,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     total: Object.values(tallies).reduce((n, t) => n + t.inputs, 0),
     failures,
     slowest,
-    // The largest peak of any one child: each runs one slice, as the CLI runs one input.
+    // The largest peak of any one child (a child runs slices one after another).
     peakRssMb: Math.round(rss.maxKb / 1024),
     elapsedS: Math.round((Date.now() - started) / 100) / 10,
   };

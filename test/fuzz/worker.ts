@@ -1,5 +1,6 @@
 /**
- * Runs one slice of one reader's inputs in a child process. It tells the parent which
+ * Runs slices of the readers' inputs in a child process, one slice per message from the
+ * parent, until the parent disconnects. For each input it tells the parent which
  * input it is starting; the parent kills it when one runs past the hang budget (a
  * synchronous loop cannot be stopped from inside, nor by node:test timeouts) or reports
  * the input in flight when the process dies (out of memory aborts the whole process).
@@ -17,7 +18,7 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-process.once('message', (d: SliceData) => {
+process.on('message', (d: SliceData) => {
   const reader = READERS.find((r) => r.name === d.reader)!;
   const seeds = reader.seeds();
   let ok = 0;
@@ -53,5 +54,4 @@ process.once('message', (d: SliceData) => {
     if (failure) send({ failure });
   }
   send({ done: { ok, typed, inputs: done, slowestMs, slowestIndex, maxRssKb: process.resourceUsage().maxRSS } });
-  process.disconnect();
 });

@@ -10,6 +10,10 @@
  * second run of any input over it in wall time; node:test timeouts cannot stop synchronous
  * code), and a watchdog thread kills the process, naming the input, if one never returns.
  * Seeded, so a failure reproduces.
+ *
+ * The JSON is not parsed back: toJson is JSON.stringify of a plain object, and any text that
+ * returns parses (lone surrogates come out escaped), so a parse could fail only where toJson
+ * returned no string at all, and that is what the suites check.
  */
 import assert from 'node:assert/strict';
 import { DecodeError } from '../../src/firmware/errors.js';
@@ -115,6 +119,16 @@ export function check(tally: Tally, what: string, f: () => void): void {
 }
 
 export const RANDOM_PER_TABLE = 2500;
+
+/**
+ * The inputs with their index, made one at a time: spreading a generator kept every mutation
+ * alive until the last was checked (megabytes of text each for acpidump), which the garbage
+ * collector then had to copy and promote.
+ */
+export function* numbered<T>(inputs: Iterable<T>): Generator<[number, T]> {
+  let n = 0;
+  for (const x of inputs) yield [n++, x];
+}
 
 
 /** Text inputs: cut at random places, lines dropped or garbled, bytes smeared. */

@@ -27,13 +27,30 @@ const HEX_LINE = /^\s*([0-9A-Fa-f]{4,8}):((?: [0-9A-Fa-f]{2}){1,16})(?:\s|$)/;
 const LABEL = 'acpidump text';
 
 
+/** A table's bytes as its hex lines are read: doubled as needed, so no byte is copied twice over. */
+class ByteSink {
+  private buf = new Uint8Array(4096);
+  length = 0;
+  push(b: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = b;
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
 export function parseAcpidumpText(text: string): TextTable[] {
   const tables: TextTable[] = [];
-  let cur: { sigHint: string; address?: bigint; line: number; chunks: number[]; expected?: number } | null = null;
+  let cur: { sigHint: string; address?: bigint; line: number; chunks: ByteSink; expected?: number } | null = null;
 
   const finish = () => {
     if (cur && cur.chunks.length > 0) {
-      const bytes = Uint8Array.from(cur.chunks);
+      const bytes = cur.chunks.bytes();
       const fromBytes = bytes.length >= 4 ? String.fromCharCode(...bytes.subarray(0, 4)) : cur.sigHint;
       const t: TextTable = { signature: fromBytes, line: cur.line, bytes };
       if (cur.address !== undefined) t.address = cur.address;
@@ -48,21 +65,24 @@ export function parseAcpidumpText(text: string): TextTable[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
-    // Each pattern only where its fixed text is: a dump is mostly hex lines.
-    let m = line.includes(' @ 0x') ? ACPIDUMP_HEADER.exec(line) : null;
-    if (m) {
-      finish();
-      cur = { sigHint: m[1]!, address: BigInt('0x' + m[2]!), line: lineNo, chunks: [] };
-      continue;
-    }
-    m = line.includes('Raw Table Data') ? RAW_DATA_HEADER.exec(line) : null;
-    if (m) {
-      finish();
-      cur = { sigHint: '????', line: lineNo, chunks: [], expected: Number(m[1]) };
-      continue;
-    }
-    m = HEX_LINE.exec(line);
-    if (m && cur) {
+    // A dump is mostly hex lines, so that pattern runs first: no line matches two of the three
+    // (a hex line has its ":" where a header has " @ 0x" or "Raw"). The headers are looked
+    // for only where their fixed text is.
+    let m = HEX_LINE.exec(line);
+    if (!m) {
+      m = line.includes(' @ 0x') ? ACPIDUMP_HEADER.exec(line) : null;
+      if (m) {
+        finish();
+        cur = { sigHint: m[1]!, address: BigInt('0x' + m[2]!), line: lineNo, chunks: new ByteSink() };
+        continue;
+      }
+      m = line.includes('Raw Table Data') ? RAW_DATA_HEADER.exec(line) : null;
+      if (m) {
+        finish();
+        cur = { sigHint: '????', line: lineNo, chunks: new ByteSink(), expected: Number(m[1]) };
+        continue;
+      }
+    } else if (cur) {
       const offset = parseInt(m[1]!, 16);
       if (offset !== cur.chunks.length) {
         // A gap or overlap means a damaged paste; guessing would shift every later field.

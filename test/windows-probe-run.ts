@@ -3,7 +3,7 @@
  * (test/fixtures/windows-probe/simulate.ps1), returning the document it wrote and the calls it made.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -59,24 +59,38 @@ export function runSimulated(pwsh: string, hostFile: string, probe = PROBE): Pro
   }
 }
 
-/** The same, without blocking: the hosts of a test file run two at a time (the machines have 2 cores). */
-export function runSimulatedAsync(pwsh: string, hostFile: string, probe = PROBE): Promise<ProbeRun> {
+/**
+ * The same for several hosts, from one PowerShell process (simulate-many.ps1: a runspace of its own per
+ * host), without blocking this one: a PowerShell start and the doubles' first compile cost seconds of CPU
+ * each, paid once instead of once per host. Results in the order of `hostFiles`; rejects naming the host
+ * when its simulate.ps1 stopped or wrote nothing.
+ */
+export function runSimulatedMany(pwsh: string, hostFiles: readonly string[], probe = PROBE): Promise<ProbeRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
-  const out = join(dir, 'out.json');
-  const calls = join(dir, 'calls.json');
-  const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate.ps1'), '-HostFile', join(PROBE_FIXTURES, 'hosts', hostFile), '-Probe', probe, '-Out', out, '-Calls', calls];
-  return new Promise<ProbeRun>((resolve, reject) => {
+  const jobs = hostFiles.map((h, i) => ({ HostFile: join(PROBE_FIXTURES, 'hosts', h), Probe: probe, Out: join(dir, `${i}.out.json`), Calls: join(dir, `${i}.calls.json`) }));
+  const jobsFile = join(dir, 'jobs.json');
+  writeFileSync(jobsFile, JSON.stringify(jobs));
+  const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate-many.ps1'), '-Jobs', jobsFile];
+  return new Promise<ProbeRun[]>((resolve, reject) => {
     const child = spawn(pwsh, args, { env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off' }, timeout: 600_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
+    child.on('error', (e) => {
+      rmSync(dir, { recursive: true, force: true });
+      reject(e);
+    });
     child.on('close', (status) => {
       try {
-        if (status !== 0 || !existsSync(out)) throw new Error(`simulate.ps1 ${hostFile}: exit ${status}\n${stdout}\n${stderr}`);
-        const raw = readFileSync(out);
-        resolve({ raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr });
+        if (status !== 0) throw new Error(`simulate-many.ps1: exit ${status}\n${stdout}\n${stderr}`);
+        const said = new Map([...stdout.matchAll(/^JOB (\d+) (.*)$/gm)].map((m) => [Number(m[1]), m[2]!.trimEnd()]));
+        resolve(hostFiles.map((h, i) => {
+          const { Out: out, Calls: calls } = jobs[i]!;
+          if (said.get(i) !== 'ok' || !existsSync(out)) throw new Error(`simulate.ps1 ${h}: ${said.get(i) ?? 'no answer'}\n${stdout}\n${stderr}`);
+          const raw = readFileSync(out);
+          return { raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+        }));
       } catch (e) {
         reject(e);
       } finally {
@@ -86,16 +100,18 @@ export function runSimulatedAsync(pwsh: string, hostFile: string, probe = PROBE)
   });
 }
 
-/** Run `jobs` with at most `limit` at once, results in order. */
-export async function pooled<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  return results;
+/** pwshRun(), without blocking: for a run that can go on while another PowerShell process works. */
+export function pwshRunAsync(pwsh: string, args: string[], timeoutMs = 300_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], {
+      timeout: timeoutMs,
+      env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
+import { sharedBundle } from './bundle-cache.js';
 import { ROOT, fixture, fixtureFiles } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
@@ -47,16 +48,18 @@ function source(args: string[]): Promise<Result> {
   return r;
 }
 
-/** One bundle of the sources as they are, made by npm run bundle's script, for every describe here. */
-let bundled = '';
-function bundleDir(): string {
-  if (bundled) return bundled;
-  const dir = mkdtempSync(join(tmpdir(), 'assignable-bundle-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', dir], { encoding: 'utf8', cwd: ROOT });
-  assert.equal(b.status, 0, b.stderr);
-  bundled = dir;
-  return dir;
+/**
+ * One bundle of the sources as they are, made by npm run bundle's script, for every describe here
+ * and for test/release.test.ts (test/bundle-cache.ts: keyed on its inputs; read-only here).
+ */
+const bundleDir = sharedBundle;
+/** This file's own scratch files (the shared bundle's directory is not written to). */
+let scratchDir = '';
+function scratch(): string {
+  if (scratchDir) return scratchDir;
+  scratchDir = mkdtempSync(join(tmpdir(), 'assignable-bundle-test-'));
+  process.on('exit', () => rmSync(scratchDir, { recursive: true, force: true }));
+  return scratchDir;
 }
 
 function proc(cmd: string, args: string[]): Result {
@@ -202,7 +205,7 @@ describe('the bundle (npm run bundle)', () => {
 
   /** Node's own list of what it loaded (process.moduleLoadList, via test/module-list.cjs) for one run of `script`. */
   function nodeModules(script: string, args: string[]): { code: number | null; modules: string[] } {
-    const list = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
+    const list = join(scratch(), `modules-${Math.random().toString(36).slice(2)}.txt`);
     const r = spawnSync(process.execPath, ['-r', join(ROOT, 'test/module-list.cjs'), script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ASSIGNABLE_MODULE_LIST: list }, timeout: 120_000 });
     const modules = readFileSync(list, 'utf8').trim().split('\n').filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
     return { code: r.status, modules };
@@ -215,7 +218,7 @@ describe('the bundle (npm run bundle)', () => {
 
   it('loads none of Node\'s heavier modules until a command calls into them (--version and a survey of pastes load none)', () => {
     // The floor: a module that prints a line to the same pipe (a pipe alone loads net).
-    const empty = join(dir, 'floor.mjs');
+    const empty = join(scratch(), 'floor.mjs');
     writeFileSync(empty, "process.stdout.write('0\\n');\n");
     const floor = nodeModules(empty, []);
     assert.equal(floor.code, 0);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
+import { sharedBundle } from './bundle-cache.js';
 import { ROOT } from './helpers.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -30,12 +31,13 @@ function proc(cmd: string, args: string[]): { code: number | null; out: string; 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** What the scripts make, here; their input, the bundle of the sources as they are, shared with test/bundle.test.ts. */
 let work = '';
+let bundle = '';
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'assignable-release-'));
-  const b = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', work], { encoding: 'utf8' });
-  assert.equal(b.status, 0, b.stderr);
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  bundle = sharedBundle();
 });
 
 const noDpkg = spawnSync('dpkg-deb', ['--version']).status !== 0 ? 'dpkg-deb is not installed (Debian, Ubuntu)' : false;
@@ -43,7 +45,7 @@ const noDpkg = spawnSync('dpkg-deb', ['--version']).status !== 0 ? 'dpkg-deb is 
 describe('the .deb (npm run deb)', { skip: noDpkg }, () => {
   let deb = '';
   before(() => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/deb.mjs'), '--bundle', join(work, 'assignable.mjs'), '--outdir', join(work, 'deb')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/deb.mjs'), '--bundle', join(bundle, 'assignable.mjs'), '--outdir', join(work, 'deb')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     deb = join(work, 'deb', `${PKG.name}_${PKG.version}_all.deb`);
     assert.ok(existsSync(deb), readdirSync(join(work, 'deb')).join(', '));
@@ -104,7 +106,7 @@ describe('the single executable (npm run sea)', () => {
   it('runs with no node on PATH and prints what the source build and the bundle print', async (t) => {
     const found = postjectOnDisk();
     if (!found) return t.skip('postject is in neither node_modules/.bin nor PATH (npm ci installs it, a devDependency): the executable cannot be made here');
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/sea.mjs'), '--bundle', join(work, 'assignable-cli.cjs'), '--outdir', join(work, 'sea')], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/sea.mjs'), '--bundle', join(bundle, 'assignable-cli.cjs'), '--outdir', join(work, 'sea')], { encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, `postject at ${found}, yet: ${r.stderr}`);
     const exe = join(work, 'sea', 'assignable');
     // The build says where the executable is and nothing else (postject's ELF-note warnings held back).
@@ -115,7 +117,7 @@ describe('the single executable (npm run sea)', () => {
     const want = await source(SURVEY);
     assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, want);
     assert.ok(want.out.includes('HP ProLiant DL380e Gen8'), want.out.slice(0, 200));
-    const b = spawnSync(process.execPath, [join(work, 'assignable.mjs'), ...SURVEY], { encoding: 'utf8' });
+    const b = spawnSync(process.execPath, [join(bundle, 'assignable.mjs'), ...SURVEY], { encoding: 'utf8' });
     assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, { code: b.status, out: b.stdout, err: b.stderr });
     assert.equal(spawnSync(exe, ['--version'], { encoding: 'utf8', env: noNode }).stdout, `${PKG.version}\n`);
   });

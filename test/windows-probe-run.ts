@@ -3,7 +3,7 @@
  * (test/fixtures/windows-probe/simulate.ps1), returning the document it wrote and the calls it made.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -22,12 +22,20 @@ export function findPwsh(): string | null {
   return null;
 }
 
+/**
+ * The environment of every PowerShell the tests start: no telemetry, no update check, and no
+ * dynamic PGO (.NET's instrumented tier: it pays back in long-running servers, while each run here
+ * lasts seconds; measured, it costs these runs about a tenth of their CPU). JIT tuning only: the
+ * same PowerShell runs the same scripts.
+ */
+export const PWSH_ENV = { POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_TieredPGO: '0' };
+
 export function pwshRun(pwsh: string, args: string[], timeoutMs = 300_000) {
   return spawnSync(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
     maxBuffer: 64 << 20,
-    env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+    env: { ...process.env, ...PWSH_ENV },
   });
 }
 
@@ -59,14 +67,14 @@ export function runSimulated(pwsh: string, hostFile: string, probe = PROBE): Pro
   }
 }
 
-/** The same, without blocking: the hosts of a test file run two at a time (the machines have 2 cores). */
+/** The same, without blocking (one host, one PowerShell process; runSimulatedMany runs several in one). */
 export function runSimulatedAsync(pwsh: string, hostFile: string, probe = PROBE): Promise<ProbeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
   const out = join(dir, 'out.json');
   const calls = join(dir, 'calls.json');
   const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate.ps1'), '-HostFile', join(PROBE_FIXTURES, 'hosts', hostFile), '-Probe', probe, '-Out', out, '-Calls', calls];
   return new Promise<ProbeRun>((resolve, reject) => {
-    const child = spawn(pwsh, args, { env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off' }, timeout: 600_000 });
+    const child = spawn(pwsh, args, { env: { ...process.env, ...PWSH_ENV }, timeout: 600_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -98,4 +106,61 @@ export async function pooled<T>(jobs: (() => Promise<T>)[], limit: number): Prom
   };
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   return results;
+}
+
+/**
+ * The same for several hosts, from one PowerShell process (simulate-many.ps1: a runspace of its own per
+ * host), without blocking this one: a PowerShell start and the doubles' first compile cost seconds of CPU
+ * each, paid once instead of once per host. Results in the order of `hostFiles`; rejects naming the host
+ * when its simulate.ps1 stopped or wrote nothing.
+ */
+export function runSimulatedMany(pwsh: string, hostFiles: readonly string[], probe = PROBE): Promise<ProbeRun[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
+  const jobs = hostFiles.map((h, i) => ({ HostFile: join(PROBE_FIXTURES, 'hosts', h), Probe: probe, Out: join(dir, `${i}.out.json`), Calls: join(dir, `${i}.calls.json`) }));
+  const jobsFile = join(dir, 'jobs.json');
+  writeFileSync(jobsFile, JSON.stringify(jobs));
+  const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate-many.ps1'), '-Jobs', jobsFile];
+  return new Promise<ProbeRun[]>((resolve, reject) => {
+    const child = spawn(pwsh, args, { env: { ...process.env, ...PWSH_ENV }, timeout: 600_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => {
+      rmSync(dir, { recursive: true, force: true });
+      reject(e);
+    });
+    child.on('close', (status) => {
+      try {
+        if (status !== 0) throw new Error(`simulate-many.ps1: exit ${status}\n${stdout}\n${stderr}`);
+        const said = new Map([...stdout.matchAll(/^JOB (\d+) (.*)$/gm)].map((m) => [Number(m[1]), m[2]!.trimEnd()]));
+        resolve(hostFiles.map((h, i) => {
+          const { Out: out, Calls: calls } = jobs[i]!;
+          if (said.get(i) !== 'ok' || !existsSync(out)) throw new Error(`simulate.ps1 ${h}: ${said.get(i) ?? 'no answer'}\n${stdout}\n${stderr}`);
+          const raw = readFileSync(out);
+          return { raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+        }));
+      } catch (e) {
+        reject(e);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** pwshRun(), without blocking: for a run that can go on while another PowerShell process works. */
+export function pwshRunAsync(pwsh: string, args: string[], timeoutMs = 300_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], {
+      timeout: timeoutMs,
+      env: { ...process.env, ...PWSH_ENV },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

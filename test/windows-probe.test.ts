@@ -6,12 +6,12 @@
  * ../shared's format (assignable/windows-probe/v1), carry every fact Windows gave, leave out what it could
  * not read (with an errors[] entry), and come out the same shape under the Windows PowerShell 5.1 quirks.
  */
-import { test, describe, before } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPwsh, runSimulatedAsync, pooled, decodeCapture, pwshRun, PROBE, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
+import { findPwsh, runSimulatedMany, decodeCapture, pwshRunAsync, PROBE, PROBE_FIXTURES, type ProbeRun } from './windows-probe-run.js';
 
 const pwsh = findPwsh();
 const SKIP = pwsh ? false : 'pwsh (PowerShell 7) is not installed: .ci/run installs it with `dotnet tool install --global PowerShell`';
@@ -134,10 +134,18 @@ function expectProperty(docProps: Record<string, unknown>, specProps: Record<str
 }
 
 const runs = new Map<HostName, ProbeRun>();
+/** The probe on bare Linux (no doubles): its own PowerShell process, run while the simulated hosts run. */
+let bareDir = '';
+let bare: ReturnType<typeof pwshRunAsync> | undefined;
 
 describe('the Windows probe on simulated hosts', { skip: SKIP }, () => {
   before(async () => {
-    const done = await pooled(HOSTS.map((h) => () => runSimulatedAsync(pwsh!, `${h}.json`)), 2);
+    bareDir = mkdtempSync(join(tmpdir(), 'assignable-outfile-'));
+    bare = pwshRunAsync(pwsh!, ['-Command', `Set-Location -LiteralPath '${bareDir}'; & '${PROBE}' -OutFile 'rel.json'`]);
+    // Not left unhandled while the hosts run: the test reads it.
+    bare.catch(() => {});
+    // The hosts, one PowerShell process for all (each in a runspace of its own).
+    const done = await runSimulatedMany(pwsh!, HOSTS.map((h) => `${h}.json`));
     HOSTS.forEach((h, i) => runs.set(h, done[i]!));
     // ASSIGNABLE_WRITE_PROBE_OUT=DIR refreshes the committed outputs (test/fixtures/windows-probe/out).
     const outDir = process.env.ASSIGNABLE_WRITE_PROBE_OUT;
@@ -297,11 +305,10 @@ describe('the Windows probe on simulated hosts', { skip: SKIP }, () => {
     assert.equal(doc.firmwareTables.smbios.base64, hostBytes('consumer-surface-laptop-3.rsmb.bin').toString('base64'));
   });
 
-  test('-OutFile is relative to PowerShell\'s location (not .NET\'s current directory), UTF-8 without BOM; bare Linux: every Windows call an error, nothing defaulted', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'assignable-outfile-'));
+  test('-OutFile is relative to PowerShell\'s location (not .NET\'s current directory), UTF-8 without BOM; bare Linux: every Windows call an error, nothing defaulted', async () => {
+    const dir = bareDir;
     try {
-      const ps = `Set-Location -LiteralPath '${dir}'; & '${PROBE}' -OutFile 'rel.json'`;
-      const r = pwshRun(pwsh!, ['-Command', ps]);
+      const r = await bare!;
       assert.equal(r.status, 0, r.stderr);
       const raw = readFileSync(join(dir, 'rel.json'));
       assert.notEqual(raw[0], 0xef, 'no BOM');
@@ -316,6 +323,10 @@ describe('the Windows probe on simulated hosts', { skip: SKIP }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  after(() => {
+    if (bareDir) rmSync(bareDir, { recursive: true, force: true });
   });
 
   test('the committed outputs (test/fixtures/windows-probe/out, for the Windows source\'s round trip) are what the probe writes now', () => {

@@ -67,47 +67,6 @@ export function runSimulated(pwsh: string, hostFile: string, probe = PROBE): Pro
   }
 }
 
-/** The same, without blocking (one host, one PowerShell process; runSimulatedMany runs several in one). */
-export function runSimulatedAsync(pwsh: string, hostFile: string, probe = PROBE): Promise<ProbeRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'assignable-winprobe-'));
-  const out = join(dir, 'out.json');
-  const calls = join(dir, 'calls.json');
-  const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate.ps1'), '-HostFile', join(PROBE_FIXTURES, 'hosts', hostFile), '-Probe', probe, '-Out', out, '-Calls', calls];
-  return new Promise<ProbeRun>((resolve, reject) => {
-    const child = spawn(pwsh, args, { env: { ...process.env, ...PWSH_ENV }, timeout: 600_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      try {
-        if (status !== 0 || !existsSync(out)) throw new Error(`simulate.ps1 ${hostFile}: exit ${status}\n${stdout}\n${stderr}`);
-        const raw = readFileSync(out);
-        resolve({ raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr });
-      } catch (e) {
-        reject(e);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  });
-}
-
-/** Run `jobs` with at most `limit` at once, results in order. */
-export async function pooled<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  return results;
-}
-
 /**
  * The same for several hosts, from one PowerShell process (simulate-many.ps1: a runspace of its own per
  * host), without blocking this one: a PowerShell start and the doubles' first compile cost seconds of CPU

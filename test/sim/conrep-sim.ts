@@ -19,8 +19,8 @@
  *   CONREP_SIM_DELAY_MS  hold this long before acting (to overlap two runs)
  *   CONREP_SIM_LOG    append one line per invocation (argv) to this file
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { applySettings, imageFromFile, imageToFile, readSettings } from '../../src/remedies/hpe-rmrds/codec.js';
 import { parseConrepSchema } from '../../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings, writeConrepSettings } from '../../src/remedies/hpe-rmrds/settings.js';
@@ -45,7 +45,9 @@ const load = argv.includes('-l');
 const schemaFile = opt('-x', 'conrep.xml');
 const dataFile = opt('-f', 'conrep.dat');
 const stateFile = env.CONREP_SIM_STATE;
-const say = (s: string) => process.stdout.write(s + '\n');
+// Straight to fd 1: process.stdout would load Node's stream and net modules at every one of the
+// hundreds of calls the tests make.
+const say = (s: string) => void writeSync(1, s + '\n');
 
 if (!stateFile) {
   say('conrep-sim: CONREP_SIM_STATE is not set');
@@ -124,6 +126,8 @@ if (load && !save) {
   if (fail.has('hang-load') && counters.loads === 1) {
     persist();
     process.on('SIGTERM', () => undefined);
+    // Loaded here only: node:child_process (and what it loads) would cost every other call.
+    const { spawn } = createRequire(__filename)('node:child_process') as typeof import('node:child_process');
     const child = spawn('sh', ['-c', 'trap "" TERM; sleep 600'], { stdio: 'ignore' });
     if (env.CONREP_SIM_LOG) appendFileSync(env.CONREP_SIM_LOG + '.pids', `${child.pid}\n`);
     setInterval(() => undefined, 1000);

@@ -19,8 +19,9 @@
  *   CONREP_SIM_DELAY_MS  hold this long before acting (to overlap two runs)
  *   CONREP_SIM_LOG    append one line per invocation (argv) to this file
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { applySettings, imageFromFile, imageToFile, readSettings } from '../../src/remedies/hpe-rmrds/codec.js';
 import { parseConrepSchema } from '../../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings, writeConrepSettings } from '../../src/remedies/hpe-rmrds/settings.js';
@@ -79,10 +80,36 @@ say('');
 say(`XML System Configuration: ${schemaFile}`);
 say(`Hardware   Configuration: ${dataFile}`);
 
+/**
+ * The schema of this text, parsed once per bundle: the tests hand the simulator the same few
+ * schema texts at hundreds of calls, and parsing one cold costs more than the rest of a call.
+ * The cache file beside the bundle holds the whole text it was parsed from and is used only
+ * for that exact text; it is written to a temporary name then renamed (calls may race).
+ */
+function schemaOf(text: string): ReturnType<typeof parseConrepSchema> {
+  let h = 0x811c9dc5; // FNV-1a over the UTF-16 units: names the file, the text itself decides
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  const file = join(dirname(__filename), `.conrep-sim-schema-${text.length}-${h.toString(16)}.json`);
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { text: string; schema: ReturnType<typeof parseConrepSchema> };
+    if (c.text === text) return c.schema;
+  } catch {
+    // Not parsed yet (or unreadable): parsed below.
+  }
+  const parsed = parseConrepSchema(text);
+  try {
+    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ text, schema: parsed }));
+    renameSync(`${file}.${process.pid}.tmp`, file);
+  } catch {
+    // A read-only directory: the next call parses again.
+  }
+  return parsed;
+}
+
 let schema;
 try {
   if (fail.has('bad-schema')) throw new Error('simulated');
-  schema = parseConrepSchema(readFileSync(schemaFile, 'utf8'));
+  schema = schemaOf(readFileSync(schemaFile, 'utf8'));
 } catch {
   say(`ERROR: Unable to parse the XML file ${schemaFile}`);
   say('');

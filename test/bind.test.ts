@@ -232,7 +232,7 @@ describe('bind --apply: runtime, through sysfs', () => {
   });
 
   for (const step of ['before-load', 'after-load'] as const) {
-    it(`killed ${step}: the intent record was on disk first; --unbind --apply puts every function back`, () => {
+    it(`killed ${step}: the intent record was on disk first; --unbind --apply puts every function back`, async () => {
       const { h, env } = setup();
       const k = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: step }, encoding: 'utf8', timeout: 120_000 });
       assert.equal(k.signal, 'SIGKILL', k.stderr);
@@ -241,12 +241,13 @@ describe('bind --apply: runtime, through sysfs', () => {
       assert.deepEqual(rec.functions.map((f: { driver: string }) => f.driver), ['nouveau', 'snd_hda_intel']);
       assert.equal(h.override(GPU), step === 'before-load' ? '(null)\n' : 'vfio-pci\n');
       // The record holds the only copy of the original drivers: a new bind must not overwrite it.
-      const again = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-      assert.equal(again.status, EXIT.APPLY_FAILED, again.stderr);
-      assert.match(again.stderr, /a bind of 0000:06:00\.0 is recorded \(intent, .*run `assignable bind 0000:06:00\.0 --unbind --apply` first; nothing was changed/);
+      // Only the killed run needs its own process; what follows reads what it left on disk.
+      const again = await runWithEnv(['bind', GPU, '--apply', '--state-dir', h.stateDir], env);
+      assert.equal(again.code, EXIT.APPLY_FAILED, again.err);
+      assert.match(again.err, /a bind of 0000:06:00\.0 is recorded \(intent, .*run `assignable bind 0000:06:00\.0 --unbind --apply` first; nothing was changed/);
       assert.deepEqual(record(h, GPU).functions.map((f: { driver: string }) => f.driver), ['nouveau', 'snd_hda_intel']);
-      const u = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--unbind', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-      assert.equal(u.status, EXIT.OK, u.stderr);
+      const u = await runWithEnv(['bind', GPU, '--unbind', '--apply', '--state-dir', h.stateDir], env);
+      assert.equal(u.code, EXIT.OK, u.err);
       assert.equal(h.override(GPU), '\n');
       assert.equal(h.driverOf(GPU), 'nouveau');
       assert.equal(record(h, GPU), null);
@@ -412,15 +413,15 @@ describe('bind --persistent: modprobe.d / udev, with backup, and the initramfs t
     assert.equal(record(h, GPU), null);
   });
 
-  it('killed after the file was written, before the initramfs rebuild: the record names the file; --unbind --persistent --apply takes it out and rebuilds', () => {
+  it('killed after the file was written, before the initramfs rebuild: the record names the file; --unbind --persistent --apply takes it out and rebuilds', async () => {
     const { h, env, tools } = setup();
     const k = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--persistent', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env, ASSIGNABLE_TEST_CRASH_AT: 'after-load' }, encoding: 'utf8', timeout: 120_000 });
     assert.equal(k.signal, 'SIGKILL', k.stderr);
     assert.deepEqual(record(h, GPU).persistent, { files: [{ path: MODPROBE_FILE, backup: null }], refresh: [['update-initramfs', '-u', '-k', 'all']], state: 'intent' });
     assert.ok(existsSync(join(h.root, MODPROBE_FILE)));
     assert.deepEqual(tools.calls(), [], 'killed before the rebuild');
-    const u = spawnSync(process.execPath, [cliScript(), 'bind', GPU, '--unbind', '--persistent', '--apply', '--state-dir', h.stateDir], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(u.status, EXIT.OK, u.stderr);
+    const u = await runWithEnv(['bind', GPU, '--unbind', '--persistent', '--apply', '--state-dir', h.stateDir], env);
+    assert.equal(u.code, EXIT.OK, u.err);
     assert.equal(existsSync(join(h.root, MODPROBE_FILE)), false);
     assert.deepEqual(tools.calls(), ['update-initramfs -u -k all']);
     assert.equal(record(h, GPU), null);

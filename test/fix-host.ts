@@ -13,9 +13,7 @@
  *  - The simulated NVRAM: all RMRDS slots included, the platform of the product.
  * "Rebooting" regenerates the DMAR from the simulated NVRAM: an excluded slot 2 drops its RMRR.
  */
-import { buildSync } from 'esbuild';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAcpiTable } from '../src/firmware/acpi/table.js';
 import { decodeDmarTable } from '../src/firmware/acpi/dmar.js';
@@ -23,6 +21,7 @@ import { fixtureBytes, fixtureText, ROOT } from './helpers.js';
 import { validatedJson } from './json-schema.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { main } from '../src/cli/main.js';
+import { sharedBundle } from './cli-bin.js';
 
 export const CARD = '0000:04:00.0';
 
@@ -128,18 +127,14 @@ export function nvramByte(h: HpeHost, address: number): number {
 let simBundle: string | null = null;
 
 /**
- * The conrep simulator (test/sim/conrep-sim.ts) bundled once per test process, from the sources
- * as they are: passed as CONREP_SIM_BUNDLE, test/sim/conrep runs it without checking at every
- * call whether its own shared bundle is older than a source (a `find` and four more programs).
+ * The conrep simulator (test/sim/conrep-sim.ts) bundled from the sources as they are, once per
+ * content for all the test files of a run (test/cli-bin.ts): passed as CONREP_SIM_BUNDLE,
+ * test/sim/conrep runs it without checking at every call whether its own shared bundle is older
+ * than a source (a `find` and four more programs).
  */
 export function conrepSimBundle(): string {
-  if (simBundle) return simBundle;
-  const dir = mkdtempSync(join(tmpdir(), 'assignable-conrep-sim-'));
-  const out = join(dir, 'conrep-sim.cjs');
-  buildSync({ absWorkingDir: ROOT, entryPoints: ['test/sim/conrep-sim.ts'], bundle: true, platform: 'node', format: 'cjs', minifyWhitespace: true, outfile: out, logLevel: 'error' });
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  simBundle = out;
-  return out;
+  simBundle ??= sharedBundle('conrep-sim', { entryPoints: ['test/sim/conrep-sim.ts'], minifyWhitespace: true }, ['test/sim/conrep-sim.ts', 'src', 'package.json', 'package-lock.json', 'tsconfig.json']);
+  return simBundle;
 }
 
 /** Sets environment variables (the tests' seams) and returns what puts the old values back. */

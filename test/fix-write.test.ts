@@ -26,7 +26,11 @@ const SLOT2 = 0x26a;
 
 const run = runWithEnv;
 
-/** The real CLI as its own process (a crash must kill the process, not the test). */
+/**
+ * The real CLI as its own process, for the runs killed on purpose (a crash must kill the process,
+ * not the test). What runs after a crash (verify, rollback) reads only what the dead process left
+ * on disk: it runs in this process (run), without a Node start and a megabyte of bundle each.
+ */
 function child(args: string[], env: Record<string, string>) {
   const r = spawnSync(process.execPath, [cliScript(), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
   return validatedJson({ code: r.status, signal: r.signal, out: r.stdout, err: r.stderr });
@@ -59,7 +63,7 @@ function snapshot(dir: string): string {
 describe('kill -9 at every step of apply, then --verify and --rollback', () => {
   const steps = ['before-load', 'after-load', 'after-readback', 'after-record'] as const;
   for (const step of steps) {
-    it(`apply killed ${step}: a record says what may have happened; verify and rollback settle it`, () => {
+    it(`apply killed ${step}: a record says what may have happened; verify and rollback settle it`, async () => {
       const h = hpeHost(tmp());
       const k = child(apply(h), env(h, { ASSIGNABLE_TEST_CRASH_AT: step }));
       assert.equal(k.signal, 'SIGKILL', k.err);
@@ -73,14 +77,14 @@ describe('kill -9 at every step of apply, then --verify and --rollback', () => {
 
       // --verify without --apply: never "Verified", never a write.
       const before = snapshot(h.stateDir);
-      const v = child(verify(h), env(h));
+      const v = await run(verify(h), env(h));
       assert.equal(v.code, EXIT.BLOCKED, v.out + v.err);
       assert.doesNotMatch(v.out, /Verified/);
       assert.match(v.out, step === 'after-record' ? /Not rebooted since the change/ : /was interrupted: .*unknown until read back/);
       assert.equal(snapshot(h.stateDir), before, '--verify without --apply wrote nothing');
 
       // --rollback --apply after the crash (the dead process's lock is taken over): back to the backup.
-      const rb = child(rollback(h), env(h));
+      const rb = await run(rollback(h), env(h));
       assert.equal(rb.code, EXIT.OK, rb.err);
       assert.match(rb.out, changed ? /Restored RMRDS_Slot2 from .*-before\.dat; the read-back matches/ : /Nothing to restore: the settings already match/);
       assert.equal(nvramByte(h, SLOT2), 0x00);
@@ -92,10 +96,10 @@ describe('kill -9 at every step of apply, then --verify and --rollback', () => {
 
   // --verify --apply after a crash: read back and settle (one step where nothing changed, one where it did).
   for (const step of ['before-load', 'after-load'] as const) {
-    it(`apply killed ${step}: --verify --apply reads back and settles the record`, () => {
+    it(`apply killed ${step}: --verify --apply reads back and settles the record`, async () => {
       const h = hpeHost(tmp());
-      child(apply(h), env(h, { ASSIGNABLE_TEST_CRASH_AT: step }));
-      const v = child(verify(h, '--apply'), env(h));
+      assert.equal(child(apply(h), env(h, { ASSIGNABLE_TEST_CRASH_AT: step })).signal, 'SIGKILL');
+      const v = await run(verify(h, '--apply'), env(h));
       if (step === 'before-load') {
         assert.equal(v.code, EXIT.APPLY_FAILED, v.out + v.err);
         assert.match(v.out, /never took: the settings still match/);
@@ -106,7 +110,7 @@ describe('kill -9 at every step of apply, then --verify and --rollback', () => {
         assert.match(v.out, /Not rebooted since the change/);
         assert.equal(pending(h).state, 'applied');
         reboot(h);
-        const v2 = child(verify(h, '--apply'), env(h));
+        const v2 = await run(verify(h, '--apply'), env(h));
         assert.equal(v2.code, EXIT.OK, v2.out + v2.err);
         assert.match(v2.out, /Verified: no RMRR names the device any more\. The record is archived/);
         assert.equal(pending(h), null);
@@ -115,20 +119,20 @@ describe('kill -9 at every step of apply, then --verify and --rollback', () => {
   }
 
   for (const step of steps) {
-    it(`rollback killed ${step}: the record says so, and --rollback --apply again finishes it`, () => {
+    it(`rollback killed ${step}: the record says so, and --rollback --apply again finishes it`, async () => {
       const h = hpeHost(tmp());
-      assert.equal(child(apply(h), env(h)).code, EXIT.OK);
+      assert.equal((await run(apply(h), env(h))).code, EXIT.OK);
       const k = child(rollback(h), env(h, { ASSIGNABLE_TEST_CRASH_AT: step }));
       assert.equal(k.signal, 'SIGKILL', k.err);
       assert.equal(nvramByte(h, SLOT2), step === 'before-load' ? 0x02 : 0x00);
       if (step === 'after-record') assert.equal(pending(h), null);
       else assert.equal(pending(h).state, 'rollback-intent');
       if (step !== 'after-record') {
-        const v = child(verify(h), env(h));
+        const v = await run(verify(h), env(h));
         assert.equal(v.code, EXIT.BLOCKED);
         assert.match(v.out, /A rollback of .* was interrupted/);
       }
-      const again = child(rollback(h), env(h));
+      const again = await run(rollback(h), env(h));
       assert.equal(again.code, EXIT.OK, again.err);
       assert.equal(nvramByte(h, SLOT2), 0x00);
       assert.equal(pending(h), null);
@@ -181,7 +185,8 @@ describe('write faults at every write of the fix path', () => {
           assert.ok(m, lines[0]);
           assert.ok(existsSync(m[2]!) && existsSync(m[3]!), 'the schema and backup the message names exist');
           // The exact command it gives does restore the firmware.
-          const by = spawnSync(m[1]!, ['-l', '-x', m[2]!, '-f', m[3]!], { env: { ...process.env, CONREP_SIM_STATE: h.image } });
+          // (With the test process's simulator bundle: no esbuild freshness check at this call.)
+          const by = spawnSync(m[1]!, ['-l', '-x', m[2]!, '-f', m[3]!], { env: { ...process.env, CONREP_SIM_BUNDLE: conrepSimBundle(), CONREP_SIM_STATE: h.image } });
           assert.equal(by.status, 0);
           assert.equal(nvramByte(h, SLOT2), 0x00);
         }

@@ -19,8 +19,9 @@
  *   CONREP_SIM_DELAY_MS  hold this long before acting (to overlap two runs)
  *   CONREP_SIM_LOG    append one line per invocation (argv) to this file
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { applySettings, imageFromFile, imageToFile, readSettings } from '../../src/remedies/hpe-rmrds/codec.js';
 import { parseConrepSchema } from '../../src/remedies/hpe-rmrds/schema.js';
 import { parseConrepSettings, writeConrepSettings } from '../../src/remedies/hpe-rmrds/settings.js';
@@ -45,7 +46,9 @@ const load = argv.includes('-l');
 const schemaFile = opt('-x', 'conrep.xml');
 const dataFile = opt('-f', 'conrep.dat');
 const stateFile = env.CONREP_SIM_STATE;
-const say = (s: string) => process.stdout.write(s + '\n');
+// Straight to fd 1: process.stdout would load Node's stream and net modules at every one of the
+// hundreds of calls the tests make.
+const say = (s: string) => void writeSync(1, s + '\n');
 
 if (!stateFile) {
   say('conrep-sim: CONREP_SIM_STATE is not set');
@@ -77,10 +80,36 @@ say('');
 say(`XML System Configuration: ${schemaFile}`);
 say(`Hardware   Configuration: ${dataFile}`);
 
+/**
+ * The schema of this text, parsed once per bundle: the tests hand the simulator the same few
+ * schema texts at hundreds of calls, and parsing one cold costs more than the rest of a call.
+ * The cache file beside the bundle holds the whole text it was parsed from and is used only
+ * for that exact text; it is written to a temporary name then renamed (calls may race).
+ */
+function schemaOf(text: string): ReturnType<typeof parseConrepSchema> {
+  let h = 0x811c9dc5; // FNV-1a over the UTF-16 units: names the file, the text itself decides
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  const file = join(dirname(__filename), `.conrep-sim-schema-${text.length}-${h.toString(16)}.json`);
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { text: string; schema: ReturnType<typeof parseConrepSchema> };
+    if (c.text === text) return c.schema;
+  } catch {
+    // Not parsed yet (or unreadable): parsed below.
+  }
+  const parsed = parseConrepSchema(text);
+  try {
+    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ text, schema: parsed }));
+    renameSync(`${file}.${process.pid}.tmp`, file);
+  } catch {
+    // A read-only directory: the next call parses again.
+  }
+  return parsed;
+}
+
 let schema;
 try {
   if (fail.has('bad-schema')) throw new Error('simulated');
-  schema = parseConrepSchema(readFileSync(schemaFile, 'utf8'));
+  schema = schemaOf(readFileSync(schemaFile, 'utf8'));
 } catch {
   say(`ERROR: Unable to parse the XML file ${schemaFile}`);
   say('');
@@ -124,6 +153,8 @@ if (load && !save) {
   if (fail.has('hang-load') && counters.loads === 1) {
     persist();
     process.on('SIGTERM', () => undefined);
+    // Loaded here only: node:child_process (and what it loads) would cost every other call.
+    const { spawn } = createRequire(__filename)('node:child_process') as typeof import('node:child_process');
     const child = spawn('sh', ['-c', 'trap "" TERM; sleep 600'], { stdio: 'ignore' });
     if (env.CONREP_SIM_LOG) appendFileSync(env.CONREP_SIM_LOG + '.pids', `${child.pid}\n`);
     setInterval(() => undefined, 1000);

@@ -39,6 +39,9 @@ function step(cmd, args, what) {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds the linux-x64 executable; this is ${process.platform}-${process.arch}`, 2);
+// The executable finds out it is one through process.getBuiltinModule('node:sea') (Node 20.16+),
+// and reads the embedded build (assets, Node 20.12+) for its fleet worker threads.
+if (typeof process.getBuiltinModule !== 'function') fail(`needs Node 20.16 or later to build (the executable is a copy of this node, ${process.version})`, 3);
 if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: npm run bundle`, 3);
 const postject = [join(ROOT, 'node_modules/.bin/postject'), 'postject'].find((p) => spawnSync(p, ['--help'], { stdio: 'ignore' }).status === 0);
 if (!postject) fail('postject is needed to inject the blob into the node binary: `npm ci` installs it (a devDependency), or put postject on PATH; then npm run sea again', 3);
@@ -48,7 +51,9 @@ mkdirSync(OUT, { recursive: true });
 const blob = join(OUT, 'assignable.blob');
 const config = join(OUT, 'sea-config.json');
 // The code cache saves compiling the bundle at every start.
-writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+// The build again as an asset: `fleet --jobs N` evaluates it in its worker threads
+// (src/sources/single-executable.ts), as the executable is no script a worker can load.
+writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'assignable-cli.cjs': BUNDLE } }, null, 2));
 step(process.execPath, ['--experimental-sea-config', config], 'node --experimental-sea-config');
 const exe = join(OUT, 'assignable');
 copyFileSync(process.execPath, exe);

@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
 import { sharedBundle } from './bundle-cache.js';
 import { ROOT } from './helpers.js';
+import { CARD, conrepSimBundle, hpeHost, nvramByte, runWithEnv, type HpeHost } from './fix-host.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 const SURVEY = ['survey', '--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
@@ -103,6 +104,8 @@ function postjectOnDisk(): string | undefined {
 }
 
 describe('the single executable (npm run sea)', () => {
+  /** The executable the first test made, for the ones after it. */
+  let sea = '';
   it('runs with no node on PATH and prints what the source build and the bundle print', async (t) => {
     const found = postjectOnDisk();
     if (!found) return t.skip('postject is in neither node_modules/.bin nor PATH (npm ci installs it, a devDependency): the executable cannot be made here');
@@ -120,5 +123,33 @@ describe('the single executable (npm run sea)', () => {
     const b = spawnSync(process.execPath, [join(bundle, 'assignable.mjs'), ...SURVEY], { encoding: 'utf8' });
     assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, { code: b.status, out: b.stdout, err: b.stderr });
     assert.equal(spawnSync(exe, ['--version'], { encoding: 'utf8', env: noNode }).stdout, `${PKG.version}\n`);
+    sea = exe;
+  });
+
+  // What other builds start as a script: worker threads, and `node -e` supervising a remedy's program.
+  it('runs fleet\'s worker threads from the build embedded in it: the bundle\'s output', (t) => {
+    if (!sea) return t.skip('no executable was made (the test above says why)');
+    const captures = readdirSync(join(ROOT, 'test/fixtures/captures')).filter((f) => f.endsWith('.tar.gz')).map((f) => join(ROOT, 'test/fixtures/captures', f));
+    const args = ['fleet', '--jobs', '2', ...captures];
+    const s = spawnSync(sea, args, { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    const b = spawnSync(process.execPath, [join(bundle, 'assignable.mjs'), ...args], { encoding: 'utf8' });
+    assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, { code: b.status, out: b.stdout, err: b.stderr });
+    assert.match(s.stdout, new RegExp(`${captures.length} host`), s.stdout.slice(0, 300));
+  });
+
+  it('fix --apply runs conrep under its own supervisor, and the slot is excluded', async (t) => {
+    if (!sea) return t.skip('no executable was made (the test above says why)');
+    const viaSea = hpeHost(mkdtempSync(join(work, 'fix-sea-')));
+    const inProcess = hpeHost(mkdtempSync(join(work, 'fix-source-')));
+    const env = (h: HpeHost) => ({ CONREP_SIM_BUNDLE: conrepSimBundle(), CONREP_SIM_STATE: h.image, CONREP_SIM_LOG: h.log, ASSIGNABLE_TEST_HOST_ROOT: h.root });
+    const apply = (h: HpeHost) => ['fix', CARD, '--apply', '--conrep', join(ROOT, 'test/sim/conrep'), '--state-dir', h.stateDir];
+    // The simulator is a node script: node stays on PATH here (the executable itself needs none, above).
+    const s = spawnSync(sea, apply(viaSea), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env(viaSea) } });
+    const want = await runWithEnv(apply(inProcess), env(inProcess));
+    assert.equal(s.status, want.code, `${s.stdout}\n${s.stderr}`);
+    assert.equal(want.code, 0, want.err);
+    // RMRDS slot 2 excluded: bit 1 of NVRAM byte 0x26A, read from the simulator's image.
+    assert.equal(nvramByte(viaSea, 0x26a) & 0x02, 0x02);
+    assert.equal(nvramByte(inProcess, 0x26a), nvramByte(viaSea, 0x26a));
   });
 });

@@ -7,6 +7,7 @@
  * Run by the installed launcher (launch.ts) instead, it only exports `start`: the launcher calls it.
  */
 import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
+import { SUPERVISE_ARG } from '../remedies/supervise-arg.js';
 import { answerVersion } from './version-answer.js';
 import { LAUNCHED } from './launched.js';
 
@@ -20,6 +21,11 @@ export async function start(args: readonly string[] = process.argv.slice(2)): Pr
       await import('./fleet-worker.js');
       return;
     }
+  }
+  // The single executable supervising an external program for a remedy (it has no `node -e`).
+  if (args[0] === SUPERVISE_ARG) {
+    (await import('../remedies/runner.js')).superviseHere(args.slice(1));
+    return;
   }
   await (await import('./main.js')).run([...args]);
 }

@@ -11,6 +11,7 @@ import { sourceErrorFrom } from '../sources/fs.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { findInputs, readTask, type Task } from './fleet-read.js';
 import { FLEET_WORKER_ARG } from './fleet-worker-arg.js';
+import { BUILD_ASSET, singleExecutable } from '../sources/single-executable.js';
 import { nameLookup } from './host-commands.js';
 import { UsageError, type Io } from './run.js';
 
@@ -78,7 +79,12 @@ function readParallel(tasks: Task[], jobs: number, pciIds: string | undefined, t
   const spawn = (): Worker => {
     // The one-file build has no fleet-worker file beside it: the bundle itself is the worker's
     // script, and its entry (bin.ts) runs the worker when its first argument says so.
-    if (BUNDLED) return new Worker(process.argv[1]!, { argv: [FLEET_WORKER_ARG], workerData: { pciIds } });
+    if (BUNDLED) {
+      // The single executable is no script a worker can load: its workers evaluate the build embedded in it.
+      const sea = singleExecutable();
+      if (sea) return new Worker(sea.getAsset(BUILD_ASSET, 'utf8'), { eval: true, argv: [FLEET_WORKER_ARG], workerData: { pciIds } });
+      return new Worker(process.argv[1]!, { argv: [FLEET_WORKER_ARG], workerData: { pciIds } });
+    }
     // Under tsx (the tests) this module is the .ts source: the worker registers tsx first.
     if (import.meta.url.endsWith('.ts')) {
       const url = new URL('./fleet-worker.ts', import.meta.url);

@@ -3,15 +3,18 @@
  * Every run is bounded in time and its whole outcome is returned: callers decide on what
  * the program did (a read-back), never on its exit status alone.
  *
- * A program runs under a tiny supervisor (node -e) that starts it detached, so it leads its
+ * A program runs under a tiny supervisor (node -e; in the single executable, the program itself
+ * started with SUPERVISE_ARG) that starts it detached, so it leads its
  * own process group; on the timeout the supervisor sends SIGTERM to the whole group, waits a
  * grace period, then SIGKILL — so neither the program nor anything it started (a child that
  * ignores SIGTERM) outlives the run and holds the lock. spawnSync keeps the caller synchronous;
  * its own timeout (SIGKILL of the supervisor) is the backstop.
  */
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, writeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { singleExecutable } from '../sources/single-executable.js';
+import { SUPERVISE_ARG } from './supervise-arg.js';
 
 export interface RunResult {
   command: string;
@@ -34,10 +37,10 @@ export const DEFAULT_TIMEOUT_MS = 300_000;
 export const GRACE_MS = 2_000;
 
 // argv: timeoutMs graceMs command args… ; fd 3 receives {status, signal, timedOut, error} as JSON.
-const SUPERVISOR = `
-const { spawn } = require('node:child_process');
-const { writeSync } = require('node:fs');
-const [timeout, grace, cmd, ...args] = process.argv.slice(1);
+// Its code is given spawn, writeSync and argv: as `node -e` it requires them itself; the single
+// executable runs the same code through its entry (superviseHere).
+const SUPERVISOR_CODE = `
+const [timeout, grace, cmd, ...args] = argv;
 let timedOut = false, done = false;
 const report = (o) => { if (done) return; done = true; try { writeSync(3, JSON.stringify(o)); } catch {} };
 const kill = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
@@ -51,9 +54,19 @@ child.on('exit', (status, signal) => {
   process.exit(0);
 });
 `;
+const SUPERVISOR = `const { spawn } = require('node:child_process');
+const { writeSync } = require('node:fs');
+const argv = process.argv.slice(1);
+${SUPERVISOR_CODE}`;
+
+/** The single executable, started with SUPERVISE_ARG: this process becomes the supervisor of argv's program. */
+export function superviseHere(argv: string[]): void {
+  (new Function('spawn', 'writeSync', 'argv', SUPERVISOR_CODE) as (s: typeof spawn, w: typeof writeSync, a: string[]) => void)(spawn, writeSync, argv);
+}
 
 export function runSupervised(command: string, args: string[], timeoutMs: number, graceMs = GRACE_MS): RunResult {
-  const r = spawnSync(process.execPath, ['-e', SUPERVISOR, timeoutMs.toString(), graceMs.toString(), command, ...args], {
+  const how = singleExecutable() ? [SUPERVISE_ARG] : ['-e', SUPERVISOR];
+  const r = spawnSync(process.execPath, [...how, timeoutMs.toString(), graceMs.toString(), command, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     // Backstop: the supervisor itself gets killed if it does not come back in time.

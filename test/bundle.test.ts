@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
-import { sharedBundle } from './bundle-cache.js';
+import { bundleOfSources } from './bundle-cache.js';
 import { ROOT, fixture, fixtureFiles } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
@@ -52,7 +52,7 @@ function source(args: string[]): Promise<Result> {
  * One bundle of the sources as they are, made by npm run bundle's script, for every describe here
  * and for test/release.test.ts (test/bundle-cache.ts: keyed on its inputs; read-only here).
  */
-const bundleDir = sharedBundle;
+const bundleDir = bundleOfSources;
 /** This file's own scratch files (the shared bundle's directory is not written to). */
 let scratchDir = '';
 function scratch(): string {
@@ -287,8 +287,9 @@ describe('what a command loads', () => {
     const survey = loaded(['survey', ...SOURCES]);
     assert.ok(survey.some((u) => u.endsWith('/src/checks/index.ts')), 'the trace sees our own modules');
     // The program runner (remedies/runner.ts) is the one place that starts programs: the Windows
-    // live reader starts the probe through it. The fix machinery itself stays unloaded.
-    assert.deepEqual(survey.filter((u) => /fast-xml-parser|\/src\/remedies\/(?!runner\.ts$)|firmware-commands|fix-command|conrep-command|collect-command/.test(u)), []);
+    // live reader starts the probe through it (with the argument its single-executable supervisor
+    // takes). The fix machinery itself stays unloaded.
+    assert.deepEqual(survey.filter((u) => /fast-xml-parser|\/src\/remedies\/(?!runner\.ts$|supervise-arg\.ts$)|firmware-commands|fix-command|conrep-command|collect-command/.test(u)), []);
     const lint = loaded(['conrep', 'lint', fixture('conrep', 'busterswt-verify.clean.dat')]);
     assert.ok(lint.some((u) => u.includes('/fast-xml-parser/')), 'conrep lint loads fast-xml-parser');
     assert.deepEqual(lint.filter((u) => /host-commands|\/src\/checks\//.test(u)), []);

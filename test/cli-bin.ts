@@ -23,7 +23,7 @@ let bundleDir: string | null = null;
  * own, removed at its end). Used only when it is ours and writable by us alone: a name others
  * can predict must not hand us a planted bundle; otherwise a private directory of this process.
  */
-function sharedDir(): string {
+export function sharedDir(): string {
   if (bundleDir) return bundleDir;
   const uid = process.geteuid?.() ?? 0;
   const dir = join(tmpdir(), `assignable-test-bundles-${uid}`);
@@ -54,7 +54,7 @@ function filesUnder(rel: string): string[] {
 const contentHashes = new Map<string, string>();
 
 /** A SHA-256 of the names and bytes of the files under `rel`, read once per process (two bundles share src/). */
-function contentHash(rel: string): string {
+export function contentHash(rel: string): string {
   let d = contentHashes.get(rel);
   if (d === undefined) {
     const h = createHash('sha256');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
-import { sharedBundle } from './bundle-cache.js';
+import { bundleOfSources } from './bundle-cache.js';
 import { ROOT } from './helpers.js';
 import { CARD, conrepSimBundle, hpeHost, nvramByte, runWithEnv, type HpeHost } from './fix-host.js';
 
@@ -38,7 +38,7 @@ let bundle = '';
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'assignable-release-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-  bundle = sharedBundle();
+  bundle = bundleOfSources();
 });
 
 const noDpkg = spawnSync('dpkg-deb', ['--version']).status !== 0 ? 'dpkg-deb is not installed (Debian, Ubuntu)' : false;

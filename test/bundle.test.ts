@@ -8,14 +8,14 @@
  * shows the hook sees it when it is loaded.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
 import { bundleOfSources } from './bundle-cache.js';
-import { ROOT, fixture, fixtureFiles } from './helpers.js';
+import { ROOT, fixture, fixtureFiles, spawnOutput } from './helpers.js';
 import { sysfsTreeFromDump } from './sysfs-tree.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -70,15 +70,7 @@ function proc(cmd: string, args: string[]): Result {
 
 /** proc(), without blocking this process: the child runs while the source build answers here. */
 function procAsync(cmd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    c.stdout.on('data', (b: Buffer) => out.push(b));
-    c.stderr.on('data', (b: Buffer) => err.push(b));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') }));
-  });
+  return spawnOutput(cmd, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } }).then((r) => ({ code: r.status, out: r.stdout, err: r.stderr }));
 }
 
 /** Every command, on the examples and the corpus: decoders, the host commands, conrep, and refusals. */

@@ -1,3 +1,4 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +23,17 @@ export function fixtureFiles(folder: string, ext: string): string[] {
   return readdirSync(fixture(folder))
     .filter((f) => f.endsWith(ext))
     .sort();
+}
+
+/** A child's exit status and whole output (decoded once, so no UTF-8 sequence is split), without blocking this process. */
+export function spawnOutput(cmd: string, args: readonly string[], options: SpawnOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    c.stdout!.on('data', (b: Buffer) => out.push(b));
+    c.stderr!.on('data', (b: Buffer) => err.push(b));
+    c.on('error', reject);
+    c.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
 }

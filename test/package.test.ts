@@ -7,14 +7,14 @@
  * RMRR mapping.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
 import { parseDsl } from './oracle/iasl-dsl.js';
-import { ROOT, fixture, fixtureText } from './helpers.js';
+import { ROOT, fixture, fixtureText, spawnOutput } from './helpers.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
 const EXAMPLE = ['--lspci', join(EX, 'lspci-vvnn.txt'), '--dmar', join(EX, 'DMAR.dat'), '--dmidecode', join(EX, 'dmidecode.txt')];
@@ -106,15 +106,7 @@ describe('the packed package, installed into an empty prefix', { skip: npmMissin
       for (const [f, source] of Object.entries(sources)) writeFileSync(join(prefix, f), source);
       const config = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: Object.keys(sources) };
       writeFileSync(join(prefix, 'tsconfig.json'), JSON.stringify(config));
-      return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const c = spawn(process.execPath, [tsc, '-p', join(prefix, 'tsconfig.json')], { cwd: prefix });
-        let stdout = '';
-        let stderr = '';
-        c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-        c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        c.on('error', reject);
-        c.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+      return spawnOutput(process.execPath, [tsc, '-p', join(prefix, 'tsconfig.json')], { cwd: prefix });
     };
     const good = [
       "import { buildHost, readCaptureFiles, runSurvey, CATALOG, type Survey, type Target, type FindingCode } from 'assignable';",

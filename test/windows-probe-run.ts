@@ -2,11 +2,11 @@
  * Test helper: finds PowerShell 7 and runs the real Windows probe on a simulated host
  * (test/fixtures/windows-probe/simulate.ps1), returning the document it wrote and the calls it made.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, spawnOutput } from './helpers.js';
 
 export const PROBE = join(ROOT, 'windows', 'assignable-probe.ps1');
 export const PROBE_FIXTURES = join(ROOT, 'test', 'fixtures', 'windows-probe');
@@ -79,47 +79,21 @@ export function runSimulatedMany(pwsh: string, hostFiles: readonly string[], pro
   const jobsFile = join(dir, 'jobs.json');
   writeFileSync(jobsFile, JSON.stringify(jobs));
   const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(PROBE_FIXTURES, 'simulate-many.ps1'), '-Jobs', jobsFile];
-  return new Promise<ProbeRun[]>((resolve, reject) => {
-    const child = spawn(pwsh, args, { env: { ...process.env, ...PWSH_ENV }, timeout: 600_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (e) => {
-      rmSync(dir, { recursive: true, force: true });
-      reject(e);
-    });
-    child.on('close', (status) => {
-      try {
-        if (status !== 0) throw new Error(`simulate-many.ps1: exit ${status}\n${stdout}\n${stderr}`);
-        const said = new Map([...stdout.matchAll(/^JOB (\d+) (.*)$/gm)].map((m) => [Number(m[1]), m[2]!.trimEnd()]));
-        resolve(hostFiles.map((h, i) => {
-          const { Out: out, Calls: calls } = jobs[i]!;
-          if (said.get(i) !== 'ok' || !existsSync(out)) throw new Error(`simulate.ps1 ${h}: ${said.get(i) ?? 'no answer'}\n${stdout}\n${stderr}`);
-          const raw = readFileSync(out);
-          return { raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr: readFileSync(`${out}.stderr`, 'utf8') };
-        }));
-      } catch (e) {
-        reject(e);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  });
+  return spawnOutput(pwsh, args, { env: { ...process.env, ...PWSH_ENV }, timeout: 600_000 })
+    .then(({ status, stdout, stderr }) => {
+      if (status !== 0) throw new Error(`simulate-many.ps1: exit ${status}\n${stdout}\n${stderr}`);
+      const said = new Map([...stdout.matchAll(/^JOB (\d+) (.*)$/gm)].map((m) => [Number(m[1]), m[2]!.trimEnd()]));
+      return hostFiles.map((h, i) => {
+        const { Out: out, Calls: calls } = jobs[i]!;
+        if (said.get(i) !== 'ok' || !existsSync(out)) throw new Error(`simulate.ps1 ${h}: ${said.get(i) ?? 'no answer'}\n${stdout}\n${stderr}`);
+        const raw = readFileSync(out);
+        return { raw, doc: JSON.parse(decodeCapture(raw)), calls: JSON.parse(readFileSync(calls, 'utf8').replace(/^\uFEFF/, '')), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+      });
+    })
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** pwshRun(), without blocking: for a run that can go on while another PowerShell process works. */
 export function pwshRunAsync(pwsh: string, args: string[], timeoutMs = 300_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], {
-      timeout: timeoutMs,
-      env: { ...process.env, ...PWSH_ENV },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return spawnOutput(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', ...args], { timeout: timeoutMs, env: { ...process.env, ...PWSH_ENV } });
 }

@@ -51,9 +51,11 @@ mkdirSync(OUT, { recursive: true });
 const blob = join(OUT, 'assignable.blob');
 const config = join(OUT, 'sea-config.json');
 // The code cache saves compiling the bundle at every start.
-// The build again as an asset: `fleet --jobs N` evaluates it in its worker threads
-// (src/sources/single-executable.ts), as the executable is no script a worker can load.
-writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'assignable-cli.cjs': BUNDLE } }, null, 2));
+// Files the program reads beside itself elsewhere, as assets (src/sources/single-executable.ts):
+// the build, which `fleet --jobs N` evaluates in its worker threads (the executable is no script
+// a worker can load), and the Windows probe `windows-probe` prints.
+const assets = { 'assignable-cli.cjs': BUNDLE, 'windows/assignable-probe.ps1': join(ROOT, 'windows/assignable-probe.ps1') };
+writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
 step(process.execPath, ['--experimental-sea-config', config], 'node --experimental-sea-config');
 const exe = join(OUT, 'assignable');
 copyFileSync(process.execPath, exe);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -123,6 +123,12 @@ describe('the single executable (npm run sea)', () => {
     const b = spawnSync(process.execPath, [join(bundle, 'assignable.mjs'), ...SURVEY], { encoding: 'utf8' });
     assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, { code: b.status, out: b.stdout, err: b.stderr });
     assert.equal(spawnSync(exe, ['--version'], { encoding: 'utf8', env: noNode }).stdout, `${PKG.version}\n`);
+    // The probe it prints is the one it carries: run from a directory of its own, nothing beside it.
+    const alone = join(work, 'alone');
+    mkdirSync(alone);
+    copyFileSync(exe, join(alone, 'assignable'));
+    const p = spawnSync(join(alone, 'assignable'), ['windows-probe'], { encoding: 'utf8', env: noNode, cwd: alone });
+    assert.deepEqual({ code: p.status, out: p.stdout, err: p.stderr }, { code: 0, out: readFileSync(join(ROOT, 'windows/assignable-probe.ps1'), 'utf8'), err: '' });
     sea = exe;
   });
 

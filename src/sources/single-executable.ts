@@ -15,6 +15,9 @@ export interface SingleExecutable {
 /** The one-file build, embedded under this name: what `fleet --jobs N` runs in its worker threads. */
 export const BUILD_ASSET = 'assignable-cli.cjs';
 
+/** The Windows probe (windows/assignable-probe.ps1), embedded under its path in the package: what `windows-probe` prints. */
+export const PROBE_ASSET = 'windows/assignable-probe.ps1';
+
 let known: SingleExecutable | null | undefined;
 
 /** node:sea when this process is a single executable, else null. */

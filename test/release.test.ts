@@ -13,7 +13,9 @@ import { delimiter, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from './main-validated.js';
 import { bundleOfSources } from './bundle-cache.js';
-import { ROOT } from './helpers.js';
+import { ROOT, spawnOutput } from './helpers.js';
+import { commands } from './cli-commands.js';
+import { sysfsTreeFromDump } from './sysfs-tree.js';
 import { CARD, conrepSimBundle, hpeHost, nvramByte, runWithEnv, type HpeHost } from './fix-host.js';
 
 const EX = join(ROOT, 'examples/hp-proliant-dl380e-gen8');
@@ -132,17 +134,23 @@ describe('the single executable (npm run sea)', () => {
     sea = exe;
   });
 
-  // What other builds start as a script: worker threads, and `node -e` supervising a remedy's program.
-  it('runs fleet\'s worker threads from the build embedded in it: the bundle\'s output', (t) => {
+  // fleet --jobs 2 among them: its worker threads run the build the executable carries.
+  it('prints what the bundle prints for every command the bundle test runs', async (t) => {
     if (!sea) return t.skip('no executable was made (the test above says why)');
-    const captures = readdirSync(join(ROOT, 'test/fixtures/captures')).filter((f) => f.endsWith('.tar.gz')).map((f) => join(ROOT, 'test/fixtures/captures', f));
-    const args = ['fleet', '--jobs', '2', ...captures];
-    const s = spawnSync(sea, args, { encoding: 'utf8', env: { PATH: '/nonexistent' } });
-    const b = spawnSync(process.execPath, [join(bundle, 'assignable.mjs'), ...args], { encoding: 'utf8' });
-    assert.deepEqual({ code: s.status, out: s.stdout, err: s.stderr }, { code: b.status, out: b.stdout, err: b.stderr });
-    assert.match(s.stdout, new RegExp(`${captures.length} host`), s.stdout.slice(0, 300));
+    const tree = sysfsTreeFromDump(readFileSync(join(ROOT, 'test/fixtures/pci/pciutils-tests/fujitsu-esprimo-p8010-pciutils-tree.dump.txt'), 'latin1'), { kernel: '6.8.12-4-pve', cmdline: 'quiet intel_iommu=on' });
+    try {
+      const env = { ...process.env, NO_COLOR: '1' };
+      // One command at a time, its two runs side by side: the executable and the ES module bundle.
+      for (const args of commands(tree)) {
+        const [s, b] = await Promise.all([spawnOutput(sea, args, { cwd: ROOT, env }), spawnOutput(process.execPath, [join(bundle, 'assignable.mjs'), ...args], { cwd: ROOT, env })]);
+        assert.deepEqual(s, b, args.join(' '));
+      }
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 
+  // What other builds start as `node -e`: the supervisor of a remedy's program.
   it('fix --apply runs conrep under its own supervisor, and the slot is excluded', async (t) => {
     if (!sea) return t.skip('no executable was made (the test above says why)');
     const viaSea = hpeHost(mkdtempSync(join(work, 'fix-sea-')));

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run deb`: dist/deb/assignable_<version>_all.deb — the bundle as /usr/lib/assignable/
- * assignable.mjs, /usr/bin/assignable linking to it, the docs; `Depends: nodejs (>= 18.19)`, so
- * Debian 12's own Node runs it. Built with dpkg-deb, files owned by root.
+ * `npm run deb`: dist/deb/assignable_<version>_all.deb — the bundle as /usr/lib/assignable/dist/
+ * assignable.mjs, /usr/bin/assignable linking to it, the Windows probe, the docs;
+ * `Depends: nodejs (>= 18.19)`, so Debian 12's own Node runs it. Built with dpkg-deb, files owned
+ * by root. /usr/lib/assignable is laid out as the npm package is (dist/, windows/): the program
+ * finds the files it ships beside it there (src/cli/package-file.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,13 +28,16 @@ const minNode = /(\d+(?:\.\d+)*)/.exec(pkg.engines.node)[1];
 const tree = join(OUT, 'tree');
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
-mkdirSync(join(tree, 'usr/lib/assignable'), { recursive: true });
+mkdirSync(join(tree, 'usr/lib/assignable/dist'), { recursive: true });
+mkdirSync(join(tree, 'usr/lib/assignable/windows'), { recursive: true });
 mkdirSync(join(tree, 'usr/bin'), { recursive: true });
 const doc = join(tree, 'usr/share/doc/assignable');
 mkdirSync(doc, { recursive: true });
-copyFileSync(BUNDLE, join(tree, 'usr/lib/assignable/assignable.mjs'));
-chmodSync(join(tree, 'usr/lib/assignable/assignable.mjs'), 0o755);
-symlinkSync('../lib/assignable/assignable.mjs', join(tree, 'usr/bin/assignable'));
+copyFileSync(BUNDLE, join(tree, 'usr/lib/assignable/dist/assignable.mjs'));
+chmodSync(join(tree, 'usr/lib/assignable/dist/assignable.mjs'), 0o755);
+symlinkSync('../lib/assignable/dist/assignable.mjs', join(tree, 'usr/bin/assignable'));
+// What `assignable windows-probe` prints.
+copyFileSync(join(ROOT, 'windows/assignable-probe.ps1'), join(tree, 'usr/lib/assignable/windows/assignable-probe.ps1'));
 copyFileSync(join(ROOT, 'README.md'), join(doc, 'README.md'));
 cpSync(join(ROOT, 'docs'), join(doc, 'docs'), { recursive: true });
 // Debian policy: the license as usr/share/doc/<package>/copyright.

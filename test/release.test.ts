@@ -77,7 +77,7 @@ describe('the .deb (npm run deb)', { skip: noDpkg }, () => {
     const i = proc('dpkg', [`--root=${root}`, '--log=/dev/null', '-i', deb]);
     assert.equal(i.code, 0, i.out + i.err);
     assert.match(proc('dpkg', [`--root=${root}`, '-s', PKG.name]).out, /^Status: install ok installed$/m);
-    assert.ok(existsSync(join(root, 'usr/lib/assignable/assignable.mjs')));
+    assert.ok(existsSync(join(root, 'usr/lib/assignable/dist/assignable.mjs')));
     // Debian 12.0 released with nodejs 18.13.0: below engines, so dpkg must refuse.
     const old = tree(fields.replace(/^Version: .*$/m, 'Version: 18.13.0+dfsg1-1'));
     const refused = proc('dpkg', [`--root=${old}`, '--log=/dev/null', '-i', deb]);
@@ -92,8 +92,11 @@ describe('the .deb (npm run deb)', { skip: noDpkg }, () => {
     // The link and its #!/usr/bin/env node line, with this test's node first on PATH.
     const r = spawnSync(join(root, 'usr/bin/assignable'), SURVEY, { encoding: 'utf8', env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` } });
     assert.deepEqual({ code: r.status, out: r.stdout, err: r.stderr }, want);
+    // The probe it ships, where the program looks for it.
+    const probe = spawnSync(join(root, 'usr/bin/assignable'), ['windows-probe'], { encoding: 'utf8', env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` } });
+    assert.deepEqual({ code: probe.status, out: probe.stdout, err: probe.stderr }, { code: 0, out: readFileSync(join(ROOT, 'windows/assignable-probe.ps1'), 'utf8'), err: '' });
     if (!existsSync(join(DEBIAN_NODE, 'usr/bin/node'))) return t.skip(`Debian 12's Node 18 is not unpacked at ${DEBIAN_NODE}`);
-    const n18 = proc(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, join(root, 'usr/lib/assignable/assignable.mjs'), ...SURVEY]);
+    const n18 = proc(join(ROOT, 'scripts/debian-node.sh'), [DEBIAN_NODE, join(root, 'usr/lib/assignable/dist/assignable.mjs'), ...SURVEY]);
     if (n18.code !== want.code && /unshare|mount/.test(n18.err)) return t.skip(`Debian's node does not start here: ${n18.err.split('\n')[0]}`);
     assert.deepEqual(n18, want);
   });

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from '../sources/errors.js';
-import { createNew, lstatOrNull, readNoFollow, removeFile, replaceAtomic, StateDir, WriteError } from './write.js';
+import { createNewWhole, lstatOrNull, readNoFollow, removeFile, replaceAtomic, StateDir, WriteError } from './write.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/assignable';
 
@@ -38,7 +38,8 @@ export function acquireLock(sd: StateDir): () => void {
   const path = sd.file('lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      createNew(path, `${process.pid}\n`);
+      // Whole or not at all: a lock read while half written (empty) would pass for a stale one.
+      createNewWhole(path, `${process.pid}\n`);
       return () => {
         try {
           if (readNoFollow(path).toString('utf8').trim() === String(process.pid)) removeFile(path);

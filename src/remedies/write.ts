@@ -14,7 +14,7 @@
  *   ASSIGNABLE_TEST_EUID=UID           the effective uid the root / owner checks use
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { SourceError } from '../sources/errors.js';
 
@@ -138,6 +138,47 @@ export function createNew(path: string, data: Uint8Array | string, mode = FILE_M
   }
   closeSync(fd);
   fsyncDir(dirname(path));
+}
+
+/**
+ * Create `path` new with its whole content at once: written and synced under a temporary name,
+ * then hard-linked to `path` (link fails with EEXIST on any existing name, a link included, and
+ * never follows one). Another process never sees `path` empty or half written, as it can between
+ * createNew's open and write: what a lock file needs, whose content (a pid) decides whether it
+ * is held.
+ */
+export function createNewWhole(path: string, data: Uint8Array | string): void {
+  fault('create', path);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const dir = dirname(path);
+  let tmp = '';
+  let fd = -1;
+  for (let i = 0; fd < 0; i++) {
+    tmp = join(dir, `.${basename(path)}.${process.pid}.${i}.tmp`);
+    try {
+      fd = openSync(tmp, CREATE_NEW, FILE_MODE);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST' || i > 100) throw new WriteError(errno(e), tmp, 'create');
+    }
+  }
+  try {
+    writeAll(fd, bytes, tmp);
+    closeSync(fd);
+    fd = -1;
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      throw new WriteError(errno(e), path, 'create');
+    }
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone already */
+    }
+  }
+  fsyncDir(dir);
 }
 
 /**

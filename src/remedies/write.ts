@@ -115,10 +115,12 @@ function writeAll(fd: number, data: Uint8Array, path: string): void {
   }
 }
 
+const bytesOf = (data: Uint8Array | string) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
 /** Create `path` new (never an existing name, never through a link), write, sync. */
 export function createNew(path: string, data: Uint8Array | string, mode = FILE_MODE): void {
   fault('create', path);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const bytes = bytesOf(data);
   let fd: number;
   try {
     fd = openSync(path, CREATE_NEW, mode);
@@ -141,59 +143,14 @@ export function createNew(path: string, data: Uint8Array | string, mode = FILE_M
 }
 
 /**
- * Create `path` new with its whole content at once: written and synced under a temporary name,
- * then hard-linked to `path` (link fails with EEXIST on any existing name, a link included, and
- * never follows one). Another process never sees `path` empty or half written, as it can between
- * createNew's open and write: what a lock file needs, whose content (a pid) decides whether it
- * is held.
+ * `bytes` written and synced to a new temporary file beside `path` (never an existing name),
+ * closed; its name. `keep` gives the mode and owner to carry over. Nothing is left on failure.
  */
-export function createNewWhole(path: string, data: Uint8Array | string): void {
-  fault('create', path);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const dir = dirname(path);
+function writeTemp(path: string, bytes: Uint8Array, keep?: { mode: number; uid: number; gid: number }): string {
   let tmp = '';
   let fd = -1;
   for (let i = 0; fd < 0; i++) {
-    tmp = join(dir, `.${basename(path)}.${process.pid}.${i}.tmp`);
-    try {
-      fd = openSync(tmp, CREATE_NEW, FILE_MODE);
-    } catch (e) {
-      if (errno(e) !== 'EEXIST' || i > 100) throw new WriteError(errno(e), tmp, 'create');
-    }
-  }
-  try {
-    writeAll(fd, bytes, tmp);
-    closeSync(fd);
-    fd = -1;
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      throw new WriteError(errno(e), path, 'create');
-    }
-  } finally {
-    if (fd >= 0) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone already */
-    }
-  }
-  fsyncDir(dir);
-}
-
-/**
- * Replace `path` atomically: a new temporary file in the same directory, synced, renamed
- * over it (rename replaces a link planted at `path`, never writes through it). `keep` gives
- * the mode and owner to carry over.
- */
-export function replaceAtomic(path: string, data: Uint8Array | string, keep?: { mode: number; uid: number; gid: number }): void {
-  fault('replace', path);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const dir = dirname(path);
-  let tmp = '';
-  let fd = -1;
-  for (let i = 0; fd < 0; i++) {
-    tmp = join(dir, `.${basename(path)}.${process.pid}.${i}.tmp`);
+    tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${i}.tmp`);
     try {
       fd = openSync(tmp, CREATE_NEW, FILE_MODE);
     } catch (e) {
@@ -206,23 +163,58 @@ export function replaceAtomic(path: string, data: Uint8Array | string, keep?: { 
       fchmodSync(fd, keep.mode & 0o7777);
     }
     writeAll(fd, bytes, tmp);
-    closeSync(fd);
-    fd = -1;
-    try {
-      renameSync(tmp, path);
-    } catch (e) {
-      throw new WriteError(errno(e), path, 'rename into place');
-    }
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or gone */
-    }
+    closeSync(fd);
+    unlinkQuietly(tmp);
     throw e instanceof WriteError ? e : new WriteError(errno(e), tmp, 'write');
   }
-  fsyncDir(dir);
+  closeSync(fd);
+  return tmp;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone already */
+  }
+}
+
+/**
+ * Create `path` new with its whole content at once: written and synced under a temporary name,
+ * then hard-linked to `path` (link fails with EEXIST on any existing name, a link included, and
+ * never follows one). Another process never sees `path` empty or half written, as it can between
+ * createNew's open and write: what a lock file needs, whose content (a pid) decides whether it
+ * is held.
+ */
+export function createNewWhole(path: string, data: Uint8Array | string): void {
+  fault('create', path);
+  const tmp = writeTemp(path, bytesOf(data));
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    throw new WriteError(errno(e), path, 'create');
+  } finally {
+    unlinkQuietly(tmp);
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Replace `path` atomically: a new temporary file in the same directory, synced, renamed
+ * over it (rename replaces a link planted at `path`, never writes through it). `keep` gives
+ * the mode and owner to carry over.
+ */
+export function replaceAtomic(path: string, data: Uint8Array | string, keep?: { mode: number; uid: number; gid: number }): void {
+  fault('replace', path);
+  const tmp = writeTemp(path, bytesOf(data), keep);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkQuietly(tmp);
+    throw new WriteError(errno(e), path, 'rename into place');
+  }
+  fsyncDir(dirname(path));
 }
 
 export function removeFile(path: string): void {
